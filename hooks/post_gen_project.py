@@ -1,0 +1,67 @@
+"""Delete what the answers leave out. The MANIFEST below is the only place that decides it."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ANSWERS = r"""{{ cookiecutter | tojson }}"""
+
+# option -> value -> paths (relative to the project, `{package}` is the package name) that
+# exist only when the option has that value. A path listed under several values of an option
+# is kept when any of them is chosen. Every other generated path is core and always kept.
+MANIFEST: dict[str, dict[object, list[str]]] = {
+    "open_source_license": {
+        "MIT": ["LICENSE"],
+        "BSD-3-Clause": ["LICENSE"],
+        "Apache-2.0": ["LICENSE"],
+    },
+}
+
+
+def owned_paths(package: str) -> set[str]:
+    """Every path that some option value owns."""
+    return {
+        path.format(package=package)
+        for values in MANIFEST.values()
+        for paths in values.values()
+        for path in paths
+    }
+
+
+def kept_paths(answers: dict) -> set[str]:
+    """The owned paths that the answers select."""
+    package = answers["project_slug"]
+    return {
+        path.format(package=package)
+        for option, values in MANIFEST.items()
+        for value, paths in values.items()
+        if answers[option] == value
+        for path in paths
+    }
+
+
+def removed_paths(answers: dict) -> set[str]:
+    return owned_paths(answers["project_slug"]) - kept_paths(answers)
+
+
+def prune(root: Path, answers: dict) -> None:
+    for relative in sorted(removed_paths(answers), reverse=True):
+        path = root / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        parent = path.parent
+        while parent != root and parent.exists() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+
+def main() -> int:
+    prune(Path.cwd(), json.loads(ANSWERS))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

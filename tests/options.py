@@ -1,0 +1,66 @@
+"""The answers the template tests bake, as data tables (ids read `option:value-option:value`)."""
+
+import itertools
+import json
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent
+DEFAULTS = {
+    key: value[0] if isinstance(value, list) else value
+    for key, value in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
+    if not key.startswith("_")
+}
+
+# Options that change the generated code; every combination is baked and tested.
+CODE_OPTIONS: dict[str, list[object]] = {
+    "database": ["sqlite", "postgresql"],
+}
+
+# Options that change only names and documents; each variation is baked once.
+COSMETIC_VARIATIONS: list[dict[str, str]] = [
+    {"open_source_license": "BSD-3-Clause"},
+    {"open_source_license": "Apache-2.0"},
+    {"open_source_license": "Not open source"},
+    {
+        "project_name": 'Ünïcode & Co. — "quoted" service',
+        "project_slug": "unicode_service",
+        "description": "Says \"hi\" in 'quotes' with a backslash \\ and {braces}.",
+        "author_name": "Zoë O'Brien",
+        "email": "zoe.o-brien+dev@example.co.uk",
+        "version": "2.0.0rc1",
+    },
+    {"project_name": "A long project name making a fifty character slug"},
+]
+
+# Answers that generation must refuse, and the words its message must contain.
+REJECTED: list[tuple[dict[str, str], str]] = [
+    (
+        {"project_slug": "my-service"},
+        "project_slug 'my-service' is not a valid Python package name",
+    ),
+    ({"project_slug": "1service"}, "project_slug '1service' is not a valid Python package name"),
+    ({"project_slug": "Service"}, "project_slug 'Service' is not a valid Python package name"),
+    ({"project_slug": "x" * 51}, f"project_slug '{'x' * 51}' is longer than 50 characters"),
+    ({"project_slug": "class"}, "project_slug 'class' is a Python keyword"),
+    ({"project_slug": "json"}, "would shadow the standard library module 'json'"),
+    ({"project_slug": "flask"}, "project_slug 'flask' would shadow 'flask'"),
+    ({"project_slug": "sqlalchemy"}, "would shadow 'sqlalchemy'"),
+    ({"project_slug": "test"}, "would shadow 'test'"),
+    ({"email": "not-an-email"}, "email 'not-an-email' is not an email address"),
+    ({"email": "a b@example.com"}, "is not an email address"),
+    ({"version": "one"}, "version 'one' is not a PEP 440 version"),
+    ({"version": "1.0-beta-final"}, "is not a PEP 440 version"),
+]
+
+
+def combinations() -> list[dict[str, object]]:
+    """Every distinct project the code options can produce."""
+    names = list(CODE_OPTIONS)
+    return [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*CODE_OPTIONS.values())
+    ]
+
+
+def combo_id(answers: dict[str, object]) -> str:
+    return "-".join(f"{key}:{value}" for key, value in answers.items())

@@ -1,0 +1,75 @@
+"""Every combination of the code options: rendered cleanly, pruned by the manifest, lint-clean,
+and passing its own test suite."""
+
+import pytest
+
+from options import TEMPLATE, combinations, combo_id
+
+COMBINATIONS = {combo_id(answers): answers for answers in combinations()}
+IDS = list(COMBINATIONS)
+
+# Words that must not appear anywhere in a project whose answers leave the option value out.
+TRACES: dict[tuple[str, object], list[str]] = {
+    ("database", "sqlite"): ["sqlite", "SQLite"],
+    ("database", "postgresql"): ["postgresql", "PostgreSQL", "psycopg", "TEST_DATABASE_URL"],
+}
+
+
+def project_files(project):
+    return sorted(path for path in project.rglob("*") if path.is_file())
+
+
+def template_files(package: str) -> set[str]:
+    """The template's files, as the paths they render to for `package`."""
+    root = TEMPLATE / "{{cookiecutter.project_slug}}"
+    return {
+        str(path.relative_to(root)).replace("{{cookiecutter.project_slug}}", package)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_no_template_syntax_is_left_and_no_file_is_empty(baked, key):
+    for path in project_files(baked[key]):
+        text = path.read_text(encoding="utf-8")
+        assert text.strip(), f"{path} is empty"
+        for marker in ("{{", "{%", "{#"):
+            assert marker not in text, f"{path} still holds {marker}"
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_files_are_exactly_core_plus_the_selected_options(baked, manifest, key):
+    answers = {**COMBINATIONS[key], "project_slug": baked[key].name}
+    answers.setdefault("open_source_license", "MIT")
+    package = answers["project_slug"]
+    generated = {str(path.relative_to(baked[key])) for path in project_files(baked[key])}
+    expected = template_files(package) - manifest.removed_paths(answers)
+    assert generated == expected
+    assert manifest.kept_paths(answers) <= generated
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_unselected_option_values_leave_no_trace(baked, key):
+    answers = COMBINATIONS[key]
+    for (option, value), words in TRACES.items():
+        if answers[option] == value:
+            continue
+        for path in project_files(baked[key]):
+            text = path.read_text(encoding="utf-8")
+            for word in words:
+                assert word not in text, f"{option}={value} is off but {path} mentions {word!r}"
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_ruff_check_and_format_pass(baked, lint_findings, key):
+    root = str(baked[key])
+    problems = {name: found for name, found in lint_findings.items() if name.startswith(root)}
+    assert problems == {}
+
+
+@pytest.mark.parametrize("key", IDS)
+def test_own_test_suite_passes(own_test_runs, key):
+    run = own_test_runs[key].result()
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert " passed" in run.stdout

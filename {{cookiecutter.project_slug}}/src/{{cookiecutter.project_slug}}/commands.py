@@ -1,0 +1,54 @@
+"""CLI: `flask --app {{ cookiecutter.project_slug }} init-db` and `... seed`."""
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from sqlalchemy import func, insert, select
+
+from . import db
+from .models import Address, User
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create the tables that do not exist yet."""
+    db.create_all()
+    click.echo("Database ready.")
+
+
+@click.command("seed")
+@with_appcontext
+@click.option("--users", "user_count", type=click.IntRange(min=0), default=100, show_default=True)
+@click.option("--addresses-per-user", type=click.IntRange(min=0), default=2, show_default=True)
+def seed(user_count: int, addresses_per_user: int) -> None:
+    """Insert demo users with addresses, in bulk."""
+    db.create_all()
+    session = db.get_session()
+    if user_count == 0:
+        click.echo("Nothing to seed.")
+        return
+    start = session.scalar(select(func.coalesce(func.max(User.id), 0))) + 1
+    user_ids = session.scalars(
+        insert(User).returning(User.id, sort_by_parameter_order=True),
+        [
+            {"name": f"User {n}", "email": f"user{n}@example.com"}
+            for n in range(start, start + user_count)
+        ],
+    ).all()
+    if addresses_per_user:
+        session.execute(
+            insert(Address),
+            [
+                {"user_id": user_id, "street": f"{n} Main Street", "city": "Springfield"}
+                for user_id in user_ids
+                for n in range(1, addresses_per_user + 1)
+            ],
+        )
+    session.commit()
+    click.echo(f"Seeded {len(user_ids)} users with {addresses_per_user} addresses each.")

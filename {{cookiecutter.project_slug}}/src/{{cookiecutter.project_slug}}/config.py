@@ -1,0 +1,53 @@
+"""Settings read from the environment (12-factor); every one is listed in .env.example."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+MIB = 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+{%- if cookiecutter.database == "sqlite" %}
+
+
+def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Return the Flask settings for this process; the database defaults to the instance folder."""
+    default_database_url = f"sqlite:///{os.path.join(instance_path, '{{ cookiecutter.project_slug }}.sqlite3')}"
+{%- else %}
+
+
+def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Return the Flask settings for this process."""
+    default_database_url = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
+{%- endif %}
+    return {
+        "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url,
+        "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
+        "LOG_LEVEL": _choice(environ, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        "LOG_FILE": environ.get("LOG_FILE") or None,
+        "MAX_CONTENT_LENGTH": _positive_int(environ, "MAX_CONTENT_LENGTH", MIB),
+    }
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {value}")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (environ.get(name) or default).upper()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

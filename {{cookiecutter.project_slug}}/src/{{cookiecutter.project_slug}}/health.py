@@ -1,0 +1,37 @@
+"""Liveness and readiness probes."""
+
+import logging
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .db import get_engine
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up; touches nothing else."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, Any], int]:
+    """Ready when every backing service answers."""
+    checks = {"database": _check_database()}
+    ready = all(state == "ok" for state in checks.values())
+    return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+
+
+def _check_database() -> str:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        logger.warning("Readiness check: the database does not answer", exc_info=True)
+        return "unavailable"
+    return "ok"

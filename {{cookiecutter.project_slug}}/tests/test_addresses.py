@@ -1,0 +1,40 @@
+from sqlalchemy import func, select
+
+from {{ cookiecutter.project_slug }}.db import get_session
+from {{ cookiecutter.project_slug }}.models import Address
+
+
+def test_create_address_returns_201_and_the_address(client, make_user):
+    user = make_user()
+    body = {"street": "1 Infinite Loop", "city": "Cupertino"}
+    response = client.post(f"/api/users/{user['id']}/addresses", json=body)
+    assert response.status_code == 201
+    assert response.json == {"id": response.json["id"], **body}
+
+
+def test_addresses_are_listed_in_creation_order_and_embedded_in_the_user(client, make_user):
+    user = make_user()
+    created = [
+        client.post(
+            f"/api/users/{user['id']}/addresses", json={"street": f"{n} Main St", "city": "Paris"}
+        ).json
+        for n in range(3)
+    ]
+    assert client.get(f"/api/users/{user['id']}/addresses").json == {"items": created}
+    assert client.get(f"/api/users/{user['id']}").json["addresses"] == created
+    assert client.get("/api/users").json["items"][0]["addresses"] == created
+
+
+def test_addresses_of_an_unknown_user_are_404(client):
+    assert client.get("/api/users/999/addresses").status_code == 404
+    response = client.post("/api/users/999/addresses", json={"street": "x", "city": "y"})
+    assert response.status_code == 404
+    assert response.json["error"] == "not-found"
+
+
+def test_deleting_a_user_deletes_its_addresses(app, client, make_user):
+    user = make_user()
+    client.post(f"/api/users/{user['id']}/addresses", json={"street": "x", "city": "y"})
+    client.delete(f"/api/users/{user['id']}")
+    with app.app_context():
+        assert get_session().scalar(select(func.count()).select_from(Address)) == 0

@@ -1,0 +1,84 @@
+import logging
+
+import pytest
+
+from {{ cookiecutter.project_slug }} import config, create_app, db
+from {{ cookiecutter.project_slug }}.config import ConfigError
+{%- if cookiecutter.database == "sqlite" %}
+
+
+def settings(**environ: str) -> dict:
+    return config.from_env("/srv/instance", environ)
+
+
+def test_database_defaults_to_a_sqlite_file_in_the_instance_folder():
+    expected = "sqlite:////srv/instance/{{ cookiecutter.project_slug }}.sqlite3"
+    assert settings()["DATABASE_URL"] == expected
+{%- else %}
+
+
+def settings(**environ: str) -> dict:
+    return config.from_env(environ)
+
+
+def test_database_defaults_to_a_local_postgresql_database():
+    expected = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
+    assert settings()["DATABASE_URL"] == expected
+{%- endif %}
+
+
+def test_settings_are_read_from_the_environment():
+    values = settings(
+        DATABASE_URL="dialect://elsewhere/other",
+        SECRET_KEY="s3cret",
+        LOG_LEVEL="debug",
+        LOG_FILE="/tmp/app.log",
+        MAX_CONTENT_LENGTH="2048",
+    )
+    assert values == {
+        "DATABASE_URL": "dialect://elsewhere/other",
+        "SECRET_KEY": "s3cret",
+        "LOG_LEVEL": "DEBUG",
+        "LOG_FILE": "/tmp/app.log",
+        "MAX_CONTENT_LENGTH": 2048,
+    }
+
+
+def test_defaults_are_documented_values():
+    values = settings()
+    assert values["LOG_LEVEL"] == "INFO"
+    assert values["LOG_FILE"] is None
+    assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_without_secret_key_each_process_gets_a_random_one():
+    assert settings()["SECRET_KEY"] != settings()["SECRET_KEY"]
+    assert len(settings()["SECRET_KEY"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MAX_CONTENT_LENGTH", "lots"), ("MAX_CONTENT_LENGTH", "0"), ("LOG_LEVEL", "LOUD")],
+)
+def test_unusable_values_are_rejected_naming_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        settings(**{name: value})
+
+
+def test_create_app_reads_the_environment(monkeypatch, database_url):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "4096")
+    app = create_app()
+    assert app.config["DATABASE_URL"] == database_url
+    assert app.config["MAX_CONTENT_LENGTH"] == 4096
+    with app.app_context():
+        db.get_engine().dispose()
+
+
+def test_log_file_receives_the_package_logs(tmp_path, make_app):
+    log_file = tmp_path / "app.log"
+    app = make_app(LOG_FILE=str(log_file))
+    logging.getLogger(f"{app.import_name}.test").warning("hello from the test")
+    for handler in logging.getLogger(app.import_name).handlers:
+        handler.flush()
+    assert "hello from the test" in log_file.read_text()

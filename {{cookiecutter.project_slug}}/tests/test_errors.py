@@ -1,0 +1,113 @@
+"""Every error is JSON: {"error", "message"[, "details"]}, never HTML, never a stack trace."""
+
+import pytest
+
+
+def assert_json_error(response, status: int, error: str) -> dict:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == error
+    assert isinstance(response.json["message"], str) and response.json["message"]
+    return response.json
+
+
+def test_unknown_route_is_a_json_404(client):
+    assert_json_error(client.get("/nowhere"), 404, "not-found")
+
+
+def test_unknown_user_is_a_json_404_naming_the_id(client):
+    body = assert_json_error(client.get("/api/users/42"), 404, "not-found")
+    assert "42" in body["message"]
+
+
+@pytest.mark.parametrize("user_id", ["0", "-1", "abc", "1.5", str(2**31), str(2**63), "9" * 40])
+def test_ids_that_are_not_positive_32_bit_integers_are_404(client, user_id):
+    assert_json_error(client.get(f"/api/users/{user_id}"), 404, "not-found")
+    assert_json_error(client.delete(f"/api/users/{user_id}"), 404, "not-found")
+
+
+def test_unsupported_method_is_a_json_405_with_allow(client):
+    response = client.put("/api/users")
+    assert_json_error(response, 405, "method-not-allowed")
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_body_that_is_not_json_is_415(client):
+    response = client.post("/api/users", data="name=Ada", content_type="text/plain")
+    assert_json_error(response, 415, "unsupported-media-type")
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/api/users", data='{"name": "Ada",', content_type="application/json")
+    body = assert_json_error(response, 400, "bad-request")
+    assert "not valid JSON" in body["message"]
+
+
+def test_body_over_max_content_length_is_413(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=100)
+    body = '{"name": "' + "x" * 200 + '", "email": "a@example.com"}'
+    response = app.test_client().post("/api/users", data=body, content_type="application/json")
+    assert_json_error(response, 413, "request-entity-too-large")
+
+
+def test_body_that_is_not_an_object_is_422(client):
+    body = assert_json_error(client.post("/api/users", json=[1, 2]), 422, "validation-failed")
+    assert body["details"] == {"$": "Expected a JSON object, got `list`"}
+
+
+def test_every_bad_field_is_named_in_details(client):
+    response = client.post("/api/users", json={"email": "not-an-email", "age": 3})
+    body = assert_json_error(response, 422, "validation-failed")
+    assert body["details"].keys() == {"name", "email", "age"}
+    assert body["details"]["name"] == "Field required"
+    assert body["details"]["age"] == "Unknown field"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", 5),
+        ("name", ""),
+        ("name", "   "),
+        ("name", "x" * 101),
+        ("email", "a@b"),
+        ("email", "two@@example.com"),
+        ("email", "x" * 250 + "@example.com"),
+        ("email", None),
+    ],
+)
+def test_invalid_field_values_are_422(client, field, value):
+    body = {"name": "Ada", "email": "ada@example.com", field: value}
+    response = client.post("/api/users", json=body)
+    details = assert_json_error(response, 422, "validation-failed")["details"]
+    assert list(details) == [field]
+    assert client.get("/api/users").json == {"items": []}
+
+
+def test_patch_validates_like_create(client, make_user):
+    user = make_user()
+    response = client.patch(f"/api/users/{user['id']}", json={"email": "nope", "id": 7})
+    details = assert_json_error(response, 422, "validation-failed")["details"]
+    assert details.keys() == {"email", "id"}
+    assert client.get(f"/api/users/{user['id']}").json == user
+
+
+def test_address_fields_are_validated(client, make_user):
+    user = make_user()
+    response = client.post(f"/api/users/{user['id']}/addresses", json={"street": ""})
+    details = assert_json_error(response, 422, "validation-failed")["details"]
+    assert details.keys() == {"street", "city"}
+
+
+def test_unexpected_exception_is_a_json_500_without_internals(make_app, caplog):
+    app = make_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = app.test_client().get("/boom")
+    body = assert_json_error(response, 500, "internal-server-error")
+    assert "secret" not in response.get_data(as_text=True)
+    assert body.keys() == {"error", "message"}
+    assert "secret internal detail" in caplog.text

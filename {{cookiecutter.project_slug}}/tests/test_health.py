@@ -1,0 +1,25 @@
+{%- if cookiecutter.database == "sqlite" -%}
+UNREACHABLE_DATABASE = "sqlite:////nonexistent-directory/db.sqlite3"
+{%- else -%}
+UNREACHABLE_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1"
+{%- endif %}
+
+
+def test_healthz_answers_ok_without_touching_the_database(make_app):
+    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
+
+
+def test_readyz_is_ok_when_the_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(make_app):
+    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "checks": {"database": "unavailable"}}

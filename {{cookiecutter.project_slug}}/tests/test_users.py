@@ -1,0 +1,76 @@
+from datetime import datetime, timedelta
+
+
+def test_create_user_returns_201_with_location_and_the_user(client):
+    response = client.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
+    assert response.status_code == 201
+    user = response.json
+    assert response.headers["Location"] == f"/api/users/{user['id']}"
+    assert user["name"] == "Ada"
+    assert user["email"] == "ada@example.com"
+    assert user["addresses"] == []
+
+
+def test_created_at_is_iso_8601_with_a_utc_offset(make_user):
+    created_at = datetime.fromisoformat(make_user()["created_at"])
+    assert created_at.utcoffset() == timedelta(0)
+
+
+def test_emails_are_stored_lowercase(make_user):
+    assert make_user(email="Ada@Example.COM")["email"] == "ada@example.com"
+
+
+def test_get_user_returns_the_user(client, make_user):
+    user = make_user()
+    response = client.get(f"/api/users/{user['id']}")
+    assert response.status_code == 200
+    assert response.json == user
+
+
+def test_list_users_returns_every_user_in_id_order(client, make_user):
+    users = [make_user() for _ in range(3)]
+    response = client.get("/api/users")
+    assert response.status_code == 200
+    assert response.json == {"items": users}
+
+
+def test_list_users_is_empty_without_users(client):
+    assert client.get("/api/users").json == {"items": []}
+
+
+def test_patch_changes_only_the_given_fields(client, make_user):
+    user = make_user()
+    response = client.patch(f"/api/users/{user['id']}", json={"name": "Grace"})
+    assert response.status_code == 200
+    assert response.json == {**user, "name": "Grace"}
+    assert client.get(f"/api/users/{user['id']}").json["name"] == "Grace"
+
+
+def test_patch_can_change_the_email(client, make_user):
+    user = make_user()
+    response = client.patch(f"/api/users/{user['id']}", json={"email": "new@example.com"})
+    assert response.json["email"] == "new@example.com"
+
+
+def test_delete_returns_204_and_the_user_is_gone(client, make_user):
+    user = make_user()
+    response = client.delete(f"/api/users/{user['id']}")
+    assert response.status_code == 204
+    assert response.data == b""
+    assert client.get(f"/api/users/{user['id']}").status_code == 404
+
+
+def test_duplicate_email_on_create_is_409_and_changes_nothing(client, make_user):
+    make_user(email="taken@example.com")
+    response = client.post("/api/users", json={"name": "Other", "email": "TAKEN@example.com"})
+    assert response.status_code == 409
+    assert response.json["error"] == "conflict"
+    assert len(client.get("/api/users").json["items"]) == 1
+
+
+def test_duplicate_email_on_patch_is_409_and_keeps_the_old_email(client, make_user):
+    make_user(email="taken@example.com")
+    user = make_user()
+    response = client.patch(f"/api/users/{user['id']}", json={"email": "taken@example.com"})
+    assert response.status_code == 409
+    assert client.get(f"/api/users/{user['id']}").json["email"] == user["email"]
