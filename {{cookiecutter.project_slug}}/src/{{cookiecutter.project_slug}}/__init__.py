@@ -13,6 +13,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(config.from_env({% if cookiecutter.database == "sqlite" %}app.instance_path{% endif %}))
     app.config.from_mapping(overrides or {})
+    app.json.sort_keys = False  # fields leave in the order the code builds them
 
     logs.init_app(app)
     db.init_app(app)

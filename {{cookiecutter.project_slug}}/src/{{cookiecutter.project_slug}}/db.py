@@ -1,4 +1,8 @@
 """The SQLAlchemy engine, the declarative base, and one session per request."""
+{%- if cookiecutter.database == "sqlite" %}
+
+import os
+{%- endif %}
 
 from flask import Flask, current_app, g
 {%- if cookiecutter.database == "sqlite" %}
@@ -16,6 +20,8 @@ class Base(DeclarativeBase):
 def init_app(app: Flask) -> None:
     engine = create_engine(app.config["DATABASE_URL"])
 {%- if cookiecutter.database == "sqlite" %}
+    if engine.url.database not in (None, "", ":memory:"):  # a file: make its folder
+        os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
     event.listen(engine, "connect", _configure_sqlite)
 {%- endif %}
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
