@@ -20,8 +20,7 @@ class Base(DeclarativeBase):
 def init_app(app: Flask) -> None:
     engine = create_engine(app.config["DATABASE_URL"])
 {%- if cookiecutter.database == "sqlite" %}
-    if engine.url.database not in (None, "", ":memory:"):  # a file: make its folder
-        os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
+    os.makedirs(app.instance_path, exist_ok=True)  # where the default SQLite file lives
     event.listen(engine, "connect", _configure_sqlite)
 {%- endif %}
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
