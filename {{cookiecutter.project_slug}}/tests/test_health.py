@@ -1,12 +1,24 @@
-{%- if cookiecutter.database == "sqlite" -%}
-UNREACHABLE_DATABASE = "sqlite:////nonexistent-directory/db.sqlite3"
-{%- else -%}
-UNREACHABLE_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1"
+import pytest
+{%- if cookiecutter.database == "sqlite" %}
+
+
+@pytest.fixture
+def unreachable_database(tmp_path) -> str:
+    """A SQLite file below a regular file: nobody, not even root, can open it."""
+    (tmp_path / "a-file").touch()
+    return f"sqlite:///{tmp_path / 'a-file' / 'db.sqlite3'}"
+{%- else %}
+
+
+@pytest.fixture
+def unreachable_database() -> str:
+    """A port nothing listens on."""
+    return "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1"
 {%- endif %}
 
 
-def test_healthz_answers_ok_without_touching_the_database(make_app):
-    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE)
+def test_healthz_answers_ok_without_touching_the_database(make_app, unreachable_database):
+    app = make_app(DATABASE_URL=unreachable_database)
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
@@ -18,8 +30,8 @@ def test_readyz_is_ok_when_the_database_answers(client):
     assert response.json == {"status": "ok", "checks": {"database": "ok"}}
 
 
-def test_readyz_is_503_when_the_database_is_unreachable(make_app):
-    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE)
+def test_readyz_is_503_when_the_database_is_unreachable(make_app, unreachable_database):
+    app = make_app(DATABASE_URL=unreachable_database)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json == {"status": "unavailable", "checks": {"database": "unavailable"}}
