@@ -7,16 +7,45 @@ from pathlib import Path
 
 ANSWERS = r"""{{ cookiecutter | tojson }}"""
 
-# option -> value -> paths (relative to the project, `{package}` is the package name) that
-# exist only when the option has that value. A path listed under several values of an option
-# is kept when any of them is chosen. Every other generated path is core and always kept.
+# option -> value -> paths (relative to the project; `{package}` is the package name) that
+# exist only when that value is chosen. A path listed under several values is kept when any of
+# them is chosen. Every other generated path is core and always kept.
 MANIFEST: dict[str, dict[object, list[str]]] = {
     "open_source_license": {
         "MIT": ["LICENSE"],
         "BSD-3-Clause": ["LICENSE"],
         "Apache-2.0": ["LICENSE"],
     },
+    "database": {
+        "sqlite": ["src/{package}/sqlite.py"],
+    },
+    "use_connection_pooling": {
+        True: ["src/{package}/pooling.py", "tests/test_pooling.py"],
+    },
+    "use_eager_loading": {
+        True: ["tests/test_eager_loading.py", "tests/sql_counter.py"],
+    },
+    "use_pagination": {
+        True: [
+            "src/{package}/pagination.py",
+            "tests/test_pagination.py",
+            "tests/sql_counter.py",
+            "bench/pagination.py",
+        ],
+    },
+    "pagination_style": {
+        "cursor": ["src/{package}/pagination_cursor.py", "tests/test_pagination_cursor.py"],
+        "offset": ["src/{package}/pagination_offset.py", "tests/test_pagination_offset.py"],
+    },
 }
+
+# A sub-choice counts only while the toggle it refines is on.
+SUBCHOICES = {"pagination_style": "use_pagination"}
+
+
+def chosen(answers: dict, option: str, value: object) -> bool:
+    parent = SUBCHOICES.get(option)
+    return answers[option] == value and (parent is None or answers[parent] is True)
 
 
 def owned_paths(package: str) -> set[str]:
@@ -30,13 +59,12 @@ def owned_paths(package: str) -> set[str]:
 
 
 def kept_paths(answers: dict) -> set[str]:
-    """The owned paths that the answers select."""
-    package = answers["project_slug"]
+    """The owned paths that the answers choose."""
     return {
-        path.format(package=package)
+        path.format(package=answers["project_slug"])
         for option, values in MANIFEST.items()
         for value, paths in values.items()
-        if answers[option] == value
+        if chosen(answers, option, value)
         for path in paths
     }
 

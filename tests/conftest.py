@@ -1,8 +1,7 @@
 import concurrent.futures
-import importlib.util
+import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from options import TEMPLATE, combinations, combo_id
+from options import MANIFEST, combinations, combo_id
 from services import ServiceMissing, create_database, postgres
 
 # Cookiecutter leaves one temporary file per hook run in the temp folder: keep them in ours.
@@ -25,16 +24,9 @@ def pytest_unconfigure(config):
     shutil.rmtree(_HOOK_TMP, ignore_errors=True)
 
 
-def load_hook(name: str):
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def manifest():
-    return load_hook("post_gen_project")
+    return MANIFEST
 
 
 @pytest.fixture(scope="session")
@@ -112,8 +104,8 @@ def own_test_runs(request, baked):
     def run(key: str, project: Path) -> subprocess.CompletedProcess:
         extra = {}
         if "database:postgresql" in key:
-            name = "test_" + re.sub(r"\W+", "_", key.replace("database:", "")).lower()
-            extra["TEST_DATABASE_URL"] = create_database(admin_url, name[:63])
+            name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+            extra["TEST_DATABASE_URL"] = create_database(admin_url, name)
         return subprocess.run(
             project_test_command(project),
             cwd=project,

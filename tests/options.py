@@ -1,10 +1,21 @@
 """The answers the template tests bake, as data tables (ids read `option:value-option:value`)."""
 
+import importlib.util
 import itertools
 import json
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent
+
+
+def load_hook(name: str):
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MANIFEST = load_hook("post_gen_project")
 DEFAULTS = {
     key: value[0] if isinstance(value, list) else value
     for key, value in json.loads((TEMPLATE / "cookiecutter.json").read_text()).items()
@@ -14,6 +25,10 @@ DEFAULTS = {
 # Options that change the generated code; every combination is baked and tested.
 CODE_OPTIONS: dict[str, list[object]] = {
     "database": ["sqlite", "postgresql"],
+    "use_connection_pooling": [True, False],
+    "use_eager_loading": [True, False],
+    "use_pagination": [True, False],
+    "pagination_style": ["cursor", "offset"],
 }
 
 # Options that change only names and documents; each variation is baked once.
@@ -54,12 +69,18 @@ REJECTED: list[tuple[dict[str, str], str]] = [
 
 
 def combinations() -> list[dict[str, object]]:
-    """Every distinct project the code options can produce."""
+    """Every distinct project the code options can produce. A sub-choice only counts while the
+    toggle it refines is on; otherwise it is left out (and keeps its default)."""
     names = list(CODE_OPTIONS)
-    return [
-        dict(zip(names, values, strict=True))
-        for values in itertools.product(*CODE_OPTIONS.values())
-    ]
+    found: list[dict[str, object]] = []
+    for values in itertools.product(*CODE_OPTIONS.values()):
+        answers = dict(zip(names, values, strict=True))
+        for option, toggle in MANIFEST.SUBCHOICES.items():
+            if not answers[toggle]:
+                del answers[option]
+        if answers not in found:
+            found.append(answers)
+    return found
 
 
 def combo_id(answers: dict[str, object]) -> str:

@@ -2,6 +2,12 @@
 
 import multiprocessing
 import os
+{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
+import secrets
+
+# Cursors are signed with SECRET_KEY: without one, let every worker share the same random key.
+os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
+{%- endif %}
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 wsgi_app = "{{ cookiecutter.project_slug }}:create_app()"

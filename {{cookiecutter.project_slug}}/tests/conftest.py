@@ -70,7 +70,7 @@ def make_user(client: FlaskClient):
 
     def make(**fields: str) -> dict:
         n = next(counter)
-        body = {"name": f"User {n}", "email": f"user{n}@example.com", **fields}
+        body = {"name": f"Person {n}", "email": f"person{n}@example.com", **fields}
         response = client.post("/api/users", json=body)
         assert response.status_code == 201, response.json
         return response.json

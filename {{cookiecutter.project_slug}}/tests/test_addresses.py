@@ -9,6 +9,8 @@ def test_create_address_returns_201_and_the_address(client, make_user):
     body = {"street": "1 Infinite Loop", "city": "Cupertino"}
     response = client.post(f"/api/users/{user['id']}/addresses", json=body)
     assert response.status_code == 201
+    assert response.json.keys() == {"id", "street", "city"}
+    assert isinstance(response.json["id"], int)
     assert response.json == {"id": response.json["id"], **body}
 
 
@@ -35,6 +37,6 @@ def test_addresses_of_an_unknown_user_are_404(client):
 def test_deleting_a_user_deletes_its_addresses(app, client, make_user):
     user = make_user()
     client.post(f"/api/users/{user['id']}/addresses", json={"street": "x", "city": "y"})
-    client.delete(f"/api/users/{user['id']}")
+    assert client.delete(f"/api/users/{user['id']}").status_code == 204
     with app.app_context():
         assert get_session().scalar(select(func.count()).select_from(Address)) == 0

@@ -34,14 +34,27 @@ def test_settings_are_read_from_the_environment():
         LOG_LEVEL="debug",
         LOG_FILE="/tmp/app.log",
         MAX_CONTENT_LENGTH="2048",
+{%- if cookiecutter.use_connection_pooling %}
+        DB_POOL_SIZE="3",
+        DB_MAX_OVERFLOW="0",
+        DB_POOL_TIMEOUT="4",
+        DB_POOL_RECYCLE="600",
+{%- endif %}
     )
-    assert values == {
+    expected = {
         "DATABASE_URL": "dialect://elsewhere/other",
         "SECRET_KEY": "s3cret",
         "LOG_LEVEL": "DEBUG",
         "LOG_FILE": "/tmp/app.log",
         "MAX_CONTENT_LENGTH": 2048,
+{%- if cookiecutter.use_connection_pooling %}
+        "DB_POOL_SIZE": 3,
+        "DB_MAX_OVERFLOW": 0,
+        "DB_POOL_TIMEOUT": 4,
+        "DB_POOL_RECYCLE": 600,
+{%- endif %}
     }
+    assert values.items() >= expected.items()
 
 
 def test_defaults_are_documented_values():
@@ -58,7 +71,18 @@ def test_without_secret_key_each_process_gets_a_random_one():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("MAX_CONTENT_LENGTH", "lots"), ("MAX_CONTENT_LENGTH", "0"), ("LOG_LEVEL", "LOUD")],
+    [
+        ("MAX_CONTENT_LENGTH", "lots"),
+        ("MAX_CONTENT_LENGTH", "0"),
+        ("LOG_LEVEL", "LOUD"),
+{%- if cookiecutter.use_connection_pooling %}
+        ("DB_POOL_SIZE", "0"),
+        ("DB_MAX_OVERFLOW", "-1"),
+{%- endif %}
+{%- if cookiecutter.use_pagination %}
+        ("PER_PAGE_MAX", "none"),
+{%- endif %}
+    ],
 )
 def test_unusable_values_are_rejected_naming_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):

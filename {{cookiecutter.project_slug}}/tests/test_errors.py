@@ -20,16 +20,40 @@ def test_unknown_user_is_a_json_404_naming_the_id(client):
     assert "42" in body["message"]
 
 
-@pytest.mark.parametrize("user_id", ["0", "-1", "abc", "1.5", str(2**31), str(2**63), "9" * 40])
-def test_ids_that_are_not_positive_32_bit_integers_are_404(client, user_id):
+@pytest.mark.parametrize(
+    "user_id", ["0", "01", "-1", "abc", "1.5", "\uff11", str(2**31), str(2**63), "9" * 40]
+)
+def test_ids_that_are_not_positive_32_bit_integers_are_404(client, make_user, user_id):
+    make_user()
     assert_json_error(client.get(f"/api/users/{user_id}"), 404, "not-found")
+    assert_json_error(client.patch(f"/api/users/{user_id}", json={}), 404, "not-found")
     assert_json_error(client.delete(f"/api/users/{user_id}"), 404, "not-found")
+    assert_json_error(client.get(f"/api/users/{user_id}/addresses"), 404, "not-found")
 
 
-def test_unsupported_method_is_a_json_405_with_allow(client):
-    response = client.put("/api/users")
+def test_unknown_user_is_404_on_every_method(client):
+    assert_json_error(client.patch("/api/users/7", json={"name": "x"}), 404, "not-found")
+    assert_json_error(client.delete("/api/users/7"), 404, "not-found")
+
+
+def test_doubled_slashes_are_a_json_404_not_a_redirect(client):
+    assert_json_error(client.get("/api//users"), 404, "not-found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("put", "/api/users", {"GET", "POST"}),
+        ("delete", "/api/users", {"GET", "POST"}),
+        ("put", "/api/users/1", {"GET", "PATCH", "DELETE"}),
+        ("post", "/api/users/1", {"GET", "PATCH", "DELETE"}),
+        ("delete", "/api/users/1/addresses", {"GET", "POST"}),
+    ],
+)
+def test_unsupported_method_is_a_json_405_with_allow(client, method, path, allowed):
+    response = getattr(client, method)(path)
     assert_json_error(response, 405, "method-not-allowed")
-    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert set(response.headers["Allow"].split(", ")) >= allowed
 
 
 def test_body_that_is_not_json_is_415(client):
@@ -37,10 +61,45 @@ def test_body_that_is_not_json_is_415(client):
     assert_json_error(response, 415, "unsupported-media-type")
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("caf\u00e9".encode("latin-1"), id="not-utf-8"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested-too-deeply"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_bodies_that_are_not_utf8_json_are_400(client, body):
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert_json_error(response, 400, "bad-request")
+
+
+def test_json_with_a_charset_parameter_is_accepted(client):
+    body = b'{"name": "Ada", "email": "ada@example.com"}'
+    response = client.post("/api/users", data=body, content_type="application/json; charset=utf-8")
+    assert response.status_code == 201
+
+
+def test_patch_and_address_bodies_must_be_json_too(client, make_user):
+    user_id = make_user()["id"]
+    response = client.patch(f"/api/users/{user_id}", data="x", content_type="text/plain")
+    assert_json_error(response, 415, "unsupported-media-type")
+    response = client.post(
+        f"/api/users/{user_id}/addresses", data="{", content_type="application/json"
+    )
+    assert_json_error(response, 400, "bad-request")
+
+
+def test_a_duplicated_key_is_422_with_details(client):
+    body = b'{"name": 5, "name": "Ada", "email": "ada@example.com"}'
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert assert_json_error(response, 422, "validation-failed")["details"]
+
+
 def test_malformed_json_is_400(client):
     response = client.post("/api/users", data='{"name": "Ada",', content_type="application/json")
     body = assert_json_error(response, 400, "bad-request")
-    assert "not valid JSON" in body["message"]
+    assert "not valid UTF-8 JSON" in body["message"]
 
 
 def test_body_over_max_content_length_is_413(make_app):
@@ -70,9 +129,14 @@ def test_every_bad_field_is_named_in_details(client):
         ("name", ""),
         ("name", "   "),
         ("name", "x" * 101),
+        ("name", "nul\x00byte"),
+        ("name", "line\nbreak"),
+        ("name", "trailing newline\n"),
         ("email", "a@b"),
         ("email", "two@@example.com"),
         ("email", "x" * 250 + "@example.com"),
+        ("email", "\u0130" * 240 + "@example.com"),
+        ("email", "nul\x00@example.com"),
         ("email", None),
     ],
 )
@@ -81,7 +145,7 @@ def test_invalid_field_values_are_422(client, field, value):
     response = client.post("/api/users", json=body)
     details = assert_json_error(response, 422, "validation-failed")["details"]
     assert list(details) == [field]
-    assert client.get("/api/users").json == {"items": []}
+    assert client.get("/api/users").json["items"] == []
 
 
 def test_patch_validates_like_create(client, make_user):

@@ -11,9 +11,11 @@ def test_create_user_returns_201_with_location_and_the_user(client):
     assert user["addresses"] == []
 
 
-def test_created_at_is_iso_8601_with_a_utc_offset(make_user):
-    created_at = datetime.fromisoformat(make_user()["created_at"])
+def test_created_at_is_iso_8601_in_utc_and_reads_back_unchanged(client, make_user):
+    user = make_user()
+    created_at = datetime.fromisoformat(user["created_at"])
     assert created_at.utcoffset() == timedelta(0)
+    assert client.get(f"/api/users/{user['id']}").json["created_at"] == user["created_at"]
 
 
 def test_emails_are_stored_lowercase(make_user):
@@ -31,11 +33,11 @@ def test_list_users_returns_every_user_in_id_order(client, make_user):
     users = [make_user() for _ in range(3)]
     response = client.get("/api/users")
     assert response.status_code == 200
-    assert response.json == {"items": users}
+    assert response.json["items"] == users
 
 
 def test_list_users_is_empty_without_users(client):
-    assert client.get("/api/users").json == {"items": []}
+    assert client.get("/api/users").json["items"] == []
 
 
 def test_patch_changes_only_the_given_fields(client, make_user):
@@ -52,11 +54,18 @@ def test_patch_can_change_the_email(client, make_user):
     assert response.json["email"] == "new@example.com"
 
 
+def test_non_ascii_text_is_sent_as_utf_8(client, make_user):
+    user = make_user(name="Zo\u00eb \u6771\u4eac")
+    response = client.get(f"/api/users/{user['id']}")
+    assert "Zo\u00eb \u6771\u4eac".encode() in response.data
+
+
 def test_delete_returns_204_and_the_user_is_gone(client, make_user):
     user = make_user()
     response = client.delete(f"/api/users/{user['id']}")
     assert response.status_code == 204
     assert response.data == b""
+    assert "Content-Type" not in response.headers
     assert client.get(f"/api/users/{user['id']}").status_code == 404
 
 

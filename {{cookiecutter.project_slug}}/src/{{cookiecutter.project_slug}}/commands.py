@@ -4,6 +4,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from . import db
 from .models import Address, User
@@ -27,28 +28,31 @@ def init_db() -> None:
 @click.option("--users", "user_count", type=click.IntRange(min=0), default=100, show_default=True)
 @click.option("--addresses-per-user", type=click.IntRange(min=0), default=2, show_default=True)
 def seed(user_count: int, addresses_per_user: int) -> None:
-    """Insert demo users with addresses, in bulk."""
+    """Insert demo users with addresses, in bulk, in one transaction."""
     db.create_all()
     session = db.get_session()
-    if user_count == 0:
-        click.echo("Nothing to seed.")
-        return
     start = session.scalar(select(func.coalesce(func.max(User.id), 0))) + 1
-    user_ids = session.scalars(
-        insert(User).returning(User.id, sort_by_parameter_order=True),
-        [
-            {"name": f"User {n}", "email": f"user{n}@example.com"}
-            for n in range(start, start + user_count)
-        ],
-    ).all()
-    if addresses_per_user:
-        session.execute(
-            insert(Address),
-            [
-                {"user_id": user_id, "street": f"{n} Main Street", "city": "Springfield"}
-                for user_id in user_ids
-                for n in range(1, addresses_per_user + 1)
-            ],
-        )
-    session.commit()
+    users = [
+        {"name": f"User {n}", "email": f"user{n}@example.com"}
+        for n in range(start, start + user_count)
+    ]
+    try:
+        user_ids = _insert_users(session, users)
+        addresses = [
+            {"user_id": user_id, "street": f"{n} Main Street", "city": "Springfield"}
+            for user_id in user_ids
+            for n in range(1, addresses_per_user + 1)
+        ]
+        if addresses:
+            session.execute(insert(Address), addresses)
+        session.commit()
+    except IntegrityError:
+        raise click.ClickException("A seeded email is taken already; nothing was added.") from None
     click.echo(f"Seeded {len(user_ids)} users with {addresses_per_user} addresses each.")
+
+
+def _insert_users(session, users: list[dict[str, str]]) -> list[int]:
+    if not users:
+        return []
+    statement = insert(User).returning(User.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, users))

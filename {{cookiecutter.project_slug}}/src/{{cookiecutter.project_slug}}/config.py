@@ -24,16 +24,31 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Return the Flask settings for this process."""
     default_database_url = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
 {%- endif %}
-    return {
+    settings = {
         "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url,
         "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
         "LOG_LEVEL": _choice(environ, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "LOG_FILE": environ.get("LOG_FILE") or None,
-        "MAX_CONTENT_LENGTH": _positive_int(environ, "MAX_CONTENT_LENGTH", MIB),
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", MIB),
+{%- if cookiecutter.use_connection_pooling %}
+        "DB_POOL_SIZE": _int(environ, "DB_POOL_SIZE", 5),
+        "DB_MAX_OVERFLOW": _int(environ, "DB_MAX_OVERFLOW", 10, minimum=0),
+        "DB_POOL_TIMEOUT": _int(environ, "DB_POOL_TIMEOUT", 30),
+        "DB_POOL_RECYCLE": _int(environ, "DB_POOL_RECYCLE", 1800),
+{%- endif %}
+{%- if cookiecutter.use_pagination %}
+        "PER_PAGE_DEFAULT": _int(environ, "PER_PAGE_DEFAULT", 50),
+        "PER_PAGE_MAX": _int(environ, "PER_PAGE_MAX", 100),
+{%- endif %}
     }
+{%- if cookiecutter.use_pagination %}
+    if settings["PER_PAGE_DEFAULT"] > settings["PER_PAGE_MAX"]:
+        raise ConfigError("PER_PAGE_DEFAULT must not exceed PER_PAGE_MAX")
+{%- endif %}
+    return settings
 
 
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -41,8 +56,8 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than zero, got {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 

@@ -1,16 +1,21 @@
 """The SQLAlchemy engine, the declarative base, and one session per request."""
-{%- if cookiecutter.database == "sqlite" %}
 
-import os
-{%- endif %}
+from typing import NamedTuple
 
 from flask import Flask, current_app, g
-{%- if cookiecutter.database == "sqlite" %}
-from sqlalchemy import Engine, create_engine, event
-{%- else %}
-from sqlalchemy import Engine, create_engine
-{%- endif %}
+from sqlalchemy import Engine{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+{%- if not cookiecutter.use_connection_pooling %}
+from sqlalchemy.pool import NullPool
+{%- endif %}
+{%- if cookiecutter.use_connection_pooling or cookiecutter.database == "sqlite" %}
+{% endif %}
+{%- if cookiecutter.use_connection_pooling %}
+from .pooling import create_pooled_engine
+{%- endif %}
+{%- if cookiecutter.database == "sqlite" %}
+from .sqlite import configure_sqlite
+{%- endif %}
 
 
 class Base(DeclarativeBase):
@@ -18,33 +23,31 @@ class Base(DeclarativeBase):
 
 
 def init_app(app: Flask) -> None:
-    engine = create_engine(app.config["DATABASE_URL"])
-{%- if cookiecutter.database == "sqlite" %}
-    os.makedirs(app.instance_path, exist_ok=True)  # where the default SQLite file lives
-    event.listen(engine, "connect", _configure_sqlite)
+{%- if cookiecutter.use_connection_pooling %}
+    engine = create_pooled_engine(app.config["DATABASE_URL"], app.config)
+{%- else %}
+    engine = create_engine(app.config["DATABASE_URL"], poolclass=NullPool)  # a connection per use
 {%- endif %}
-    app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
+{%- if cookiecutter.database == "sqlite" %}
+    configure_sqlite(app, engine)
+{%- endif %}
+    app.extensions["db"] = Database(engine, sessionmaker(engine, expire_on_commit=False))
     app.teardown_appcontext(_close_session)
-{%- if cookiecutter.database == "sqlite" %}
 
 
-def _configure_sqlite(dbapi_connection, _record) -> None:
-    """Enforce foreign keys; WAL lets readers run while a writer commits."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
-{%- endif %}
+class Database(NamedTuple):
+    engine: Engine
+    sessions: sessionmaker[Session]
 
 
 def get_engine() -> Engine:
-    return current_app.extensions["db"].kw["bind"]
+    return current_app.extensions["db"].engine
 
 
 def get_session() -> Session:
     """The session of the current request, opened on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db"]()
+        g.db_session = current_app.extensions["db"].sessions()
     return g.db_session
 
 

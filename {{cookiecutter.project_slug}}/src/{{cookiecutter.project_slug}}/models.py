@@ -1,24 +1,22 @@
 """The data model: users and their addresses."""
 
 from datetime import UTC, datetime
-{% if cookiecutter.database == "sqlite" %}
+
 from sqlalchemy import DateTime, ForeignKey, String, TypeDecorator
-{%- else %}
-from sqlalchemy import DateTime, ForeignKey, String
-{%- endif %}
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on every backend
 NAME_MAX = 100
 EMAIL_MAX = 254
 STREET_MAX = 200
 CITY_MAX = 100
-{%- if cookiecutter.database == "sqlite" %}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp: SQLite stores none, so it is restored on load."""
+    """A timestamp that always comes back timezone-aware and in UTC, whatever the database
+    keeps (some keep no offset) or its session time zone is."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -27,10 +25,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-{%- endif %}
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
@@ -39,28 +36,33 @@ def utcnow() -> datetime:
 
 class User(Base):
     __tablename__ = "users"
+{%- if cookiecutter.database == "sqlite" %}
+    __table_args__ = ({"sqlite_autoincrement": True},)  # never reuse the id of a deleted user
+{%- endif %}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
-{%- if cookiecutter.database == "sqlite" %}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-{%- else %}
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-{%- endif %}
     addresses: Mapped[list["Address"]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Address.id",
+{%- if cookiecutter.use_eager_loading %}
+        lazy="raise",  # load it explicitly (selectinload) or fail: no hidden N+1 queries
+{%- endif %}
     )
 
 
 class Address(Base):
     __tablename__ = "addresses"
+{%- if cookiecutter.database == "sqlite" %}
+    __table_args__ = ({"sqlite_autoincrement": True},)
+{%- endif %}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     street: Mapped[str] = mapped_column(String(STREET_MAX))
     city: Mapped[str] = mapped_column(String(CITY_MAX))
-    user: Mapped[User] = relationship(back_populates="addresses")
+    user: Mapped[User] = relationship(back_populates="addresses"{% if cookiecutter.use_eager_loading %}, lazy="raise"{% endif %})

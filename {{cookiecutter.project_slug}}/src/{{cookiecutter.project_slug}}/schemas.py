@@ -6,13 +6,25 @@ import msgspec
 
 from .models import CITY_MAX, EMAIL_MAX, NAME_MAX, STREET_MAX, Address, User
 
-# A pragmatic address check: one @, no spaces, a dot in the domain.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Text: not blank, no control characters (databases refuse NUL; logs and terminals the rest).
+TEXT_PATTERN = r"^(?=.*\S)[^\x00-\x1f\x7f]+\Z"
+# A pragmatic address check: one @, no spaces or control characters, a dot in the domain.
+EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z"
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, pattern=r"\S")]
-Email = Annotated[str, msgspec.Meta(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)]
-Street = Annotated[str, msgspec.Meta(min_length=1, max_length=STREET_MAX, pattern=r"\S")]
-City = Annotated[str, msgspec.Meta(min_length=1, max_length=CITY_MAX, pattern=r"\S")]
+TEXT = {
+    "pattern": TEXT_PATTERN,
+    "extra": {"error": "Expected text, not blank, no control characters"},
+}
+
+Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX, **TEXT)]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, extra={"error": "Expected an email address"}
+    ),
+]
+Street = Annotated[str, msgspec.Meta(max_length=STREET_MAX, **TEXT)]
+City = Annotated[str, msgspec.Meta(max_length=CITY_MAX, **TEXT)]
 
 
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,6 +51,6 @@ def user_to_dict(user: User) -> dict[str, Any]:
         "id": user.id,
         "name": user.name,
         "email": user.email,
-        "created_at": user.created_at.isoformat(),
+        "created_at": user.created_at.isoformat(timespec="microseconds"),
         "addresses": [address_to_dict(address) for address in user.addresses],
     }

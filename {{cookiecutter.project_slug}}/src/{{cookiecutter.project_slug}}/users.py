@@ -5,24 +5,34 @@ from typing import Any
 import msgspec
 from flask import Blueprint, Response, url_for
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import Conflict, NotFound
-from werkzeug.routing import IntegerConverter
+{%- if cookiecutter.use_eager_loading %}
+from sqlalchemy.orm import selectinload
+{%- endif %}
+from werkzeug.exceptions import Conflict, HTTPException, NotFound
+from werkzeug.routing import IntegerConverter, Map
 
 from .db import get_session
-from .models import Address, User
+from .errors import ValidationFailed
+from .models import EMAIL_MAX, MAX_ID, Address, User
+{%- if cookiecutter.use_pagination %}
+from .pagination_{{ cookiecutter.pagination_style }} import paginate
+{%- endif %}
 from .schemas import AddressCreate, UserCreate, UserUpdate, address_to_dict, user_to_dict
 from .validation import json_body
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
+DUPLICATE_EMAIL = "A user with this email already exists."
 
 
 class IdConverter(IntegerConverter):
     """A positive id that fits the database's 32-bit integer column; anything else is a 404."""
 
-    def __init__(self, map, *args: Any, **kwargs: Any) -> None:
-        super().__init__(map, min=1, max=2**31 - 1)
+    regex = r"[1-9][0-9]{0,9}"  # ASCII digits only, no leading zeros
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
 
 
 @bp.record_once
@@ -32,13 +42,17 @@ def _register_converter(state) -> None:
 
 class UserCollection(MethodView):
     def get(self) -> dict[str, Any]:
-        users = get_session().scalars(select(User).order_by(User.id))
+{%- if cookiecutter.use_pagination %}
+        return paginate(_user_query(), key=User.id, serialize=user_to_dict)
+{%- else %}
+        users = get_session().scalars(_user_query().order_by(User.id))
         return {"items": [user_to_dict(user) for user in users]}
+{%- endif %}
 
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         body = json_body(UserCreate)
-        user = User(name=body.name, email=body.email.lower())
-        _commit(user)
+        user = User(name=body.name, email=_normalized_email(body.email), addresses=[])
+        _commit(user, Conflict(DUPLICATE_EMAIL))
         return user_to_dict(user), 201, {"Location": url_for("users.user", user_id=user.id)}
 
 
@@ -52,15 +66,17 @@ class UserItem(MethodView):
         if body.name is not msgspec.UNSET:
             user.name = body.name
         if body.email is not msgspec.UNSET:
-            user.email = body.email.lower()
-        _commit(user)
+            user.email = _normalized_email(body.email)
+        _commit(user, Conflict(DUPLICATE_EMAIL))
         return user_to_dict(user)
 
     def delete(self, user_id: int) -> Response:
         session = get_session()
         session.delete(_get_user(user_id))
         session.commit()
-        return Response(status=204)
+        response = Response(status=204)
+        del response.headers["Content-Type"]  # no body, no type
+        return response
 
 
 class AddressCollection(MethodView):
@@ -72,7 +88,7 @@ class AddressCollection(MethodView):
         user = _get_user(user_id)
         address = Address(street=body.street, city=body.city)
         user.addresses.append(address)
-        _commit(address)
+        _commit(address, NotFound(f"There is no user with id {user_id}."))  # deleted meanwhile
         return address_to_dict(address), 201
 
 
@@ -83,18 +99,36 @@ bp.add_url_rule("/<id:user_id>", view_func=UserItem.as_view("user"))
 bp.add_url_rule("/<id:user_id>/addresses", view_func=AddressCollection.as_view("addresses"))
 
 
+def _user_query() -> Select[tuple[User]]:
+{%- if cookiecutter.use_eager_loading %}
+    """Users with their addresses, loaded for all of them by one extra SELECT ... IN."""
+    return select(User).options(selectinload(User.addresses))
+{%- else %}
+    """Users; their addresses load on first access, one query per user."""
+    return select(User)
+{%- endif %}
+
+
 def _get_user(user_id: int) -> User:
-    user = get_session().get(User, user_id)
+    user = get_session().scalar(_user_query().where(User.id == user_id))
     if user is None:
         raise NotFound(f"There is no user with id {user_id}.")
     return user
 
 
-def _commit(obj: object) -> None:
+def _normalized_email(email: str) -> str:
+    """Emails are stored lowercase; lowercasing can lengthen some characters ("İ")."""
+    email = email.lower()
+    if len(email) > EMAIL_MAX:
+        raise ValidationFailed({"email": f"Expected `str` of length <= {EMAIL_MAX}"})
+    return email
+
+
+def _commit(obj: object, on_integrity_error: HTTPException) -> None:
     session = get_session()
     session.add(obj)
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict("A user with this email already exists.") from None
+        raise on_integrity_error from None

@@ -1,14 +1,15 @@
 """Decode and validate JSON request bodies with msgspec Structs."""
 
-from typing import TypeVar
+from typing import Annotated, TypeVar, get_args, get_origin
 
 import msgspec
-from flask import request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from flask import current_app, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from .errors import ValidationFailed
 
 T = TypeVar("T")
+BAD_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 def json_body(schema: type[T]) -> T:
@@ -16,15 +17,19 @@ def json_body(schema: type[T]) -> T:
     if not request.is_json:
         raise UnsupportedMediaType("Send the request body as application/json.")
     body = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and len(body) >= limit:
+        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
     try:
         return msgspec.json.decode(body, type=schema)
-    except msgspec.DecodeError:
-        pass  # describe every problem, not only the first one msgspec met
+    except BAD_JSON as error:  # msgspec.ValidationError is a DecodeError too
+        problem = str(error)
+    # Describe every problem, not only the first one msgspec met.
     try:
         data = msgspec.json.decode(body)
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
-    raise ValidationFailed(field_errors(data, schema))
+    except BAD_JSON as error:
+        raise BadRequest(f"The request body is not valid UTF-8 JSON: {error}.") from None
+    raise ValidationFailed(field_errors(data, schema) or {"$": problem})
 
 
 def field_errors(data: object, schema: type) -> dict[str, str]:
@@ -41,5 +46,20 @@ def field_errors(data: object, schema: type) -> dict[str, str]:
         try:
             msgspec.convert(data[name], field.type)
         except msgspec.ValidationError as exc:
-            errors[name] = str(exc)
+            errors[name] = _readable(str(exc), field.type)
     return errors
+
+
+def _readable(message: str, field_type: object) -> str:
+    """Replace msgspec's "matching regex '...'" with the field's own `extra["error"]` text."""
+    if "matching regex" not in message:
+        return message
+    if get_origin(field_type) is Annotated:
+        for meta in field_type.__metadata__:
+            if isinstance(meta, msgspec.Meta) and meta.extra and "error" in meta.extra:
+                return meta.extra["error"]
+    for arg in get_args(field_type):
+        readable = _readable(message, arg)
+        if readable != message:
+            return readable
+    return message

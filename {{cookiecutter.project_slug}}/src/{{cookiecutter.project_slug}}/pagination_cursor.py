@@ -1,0 +1,64 @@
+"""Cursor (keyset) pagination: `?cursor=<opaque>&per_page=50` -> items and `next_cursor`.
+
+Each page continues after the last key of the previous one (`WHERE id > :after ORDER BY id
+LIMIT n`), so the deepest page costs what the first does, and rows inserted while a client
+walks the list cause no duplicates and no skips. The cursor is signed with SECRET_KEY: a
+tampered, forged or stale-format cursor is a 400, and it only ever becomes a bound integer.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from flask import current_app, request
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.exceptions import BadRequest
+
+from .db import get_session
+from .models import MAX_ID
+from .pagination import per_page_arg
+
+CURSOR_VERSION = 1
+
+
+class Cursor(msgspec.Struct, forbid_unknown_fields=True):
+    v: int
+    after: int
+
+
+def paginate(
+    query: Select, key: InstrumentedAttribute, serialize: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    per_page = per_page_arg()
+    after = _read_cursor(request.args.get("cursor"))
+    if after is not None:
+        query = query.where(key > after)
+    rows = get_session().scalars(query.order_by(key).limit(per_page + 1)).all()
+    page = rows[:per_page]
+    has_more = len(rows) > per_page
+    return {
+        "items": [serialize(row) for row in page],
+        "next_cursor": make_cursor(getattr(page[-1], key.key)) if has_more else None,
+    }
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cursor")
+
+
+def make_cursor(after: int) -> str:
+    return _serializer().dumps({"v": CURSOR_VERSION, "after": after})
+
+
+def _read_cursor(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        cursor = msgspec.convert(_serializer().loads(raw), Cursor)
+    except (BadData, msgspec.ValidationError):
+        raise BadRequest("cursor was not issued by this API; start again without it.") from None
+    if cursor.v != CURSOR_VERSION or not 0 <= cursor.after <= MAX_ID:
+        raise BadRequest("cursor has an outdated format; start again without it.")
+    return cursor.after

@@ -1,0 +1,24 @@
+"""Count the SQL statements an engine executes, like Django's assertNumQueries."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+
+
+class Statements(list[str]):
+    """The statements executed inside a `count_statements` block, in order."""
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[Statements]:
+    statements = Statements()
+
+    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

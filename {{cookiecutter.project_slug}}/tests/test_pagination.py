@@ -1,0 +1,55 @@
+"""Pages are bounded: `per_page` has a default and a maximum, and bad values are a 400."""
+
+import pytest
+
+from {{ cookiecutter.project_slug }} import config, db
+from {{ cookiecutter.project_slug }}.config import ConfigError
+
+
+def seed(app, users: int) -> None:
+    args = ["seed", "--users", str(users), "--addresses-per-user", "1"]
+    assert app.test_cli_runner().invoke(args=args).exit_code == 0
+
+
+def test_a_page_holds_per_page_default_users(app, client):
+    seed(app, 60)
+    assert len(client.get("/api/users").json["items"]) == 50
+
+
+def test_per_page_up_to_the_maximum_is_honoured(app, client):
+    seed(app, 120)
+    assert len(client.get("/api/users?per_page=100").json["items"]) == 100
+    assert len(client.get("/api/users?per_page=7").json["items"]) == 7
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", "+5", " 5", "", "101", "9" * 40])
+def test_per_page_that_is_not_a_whole_number_from_1_to_the_maximum_is_400(client, value):
+    response = client.get("/api/users", query_string={"per_page": value})
+    assert response.status_code == 400
+    assert response.json["error"] == "bad-request"
+    assert "per_page" in response.json["message"]
+
+
+def test_default_and_maximum_are_configurable(make_app):
+    app = make_app(PER_PAGE_DEFAULT=3, PER_PAGE_MAX=5)
+    with app.app_context():
+        db.create_all()
+    seed(app, 10)
+    client = app.test_client()
+    assert len(client.get("/api/users").json["items"]) == 3
+    assert client.get("/api/users?per_page=6").status_code == 400
+
+
+def test_page_size_settings_come_from_the_environment():
+{%- if cookiecutter.database == "sqlite" %}
+    values = config.from_env("/tmp", {"PER_PAGE_DEFAULT": "20", "PER_PAGE_MAX": "40"})
+{%- else %}
+    values = config.from_env({"PER_PAGE_DEFAULT": "20", "PER_PAGE_MAX": "40"})
+{%- endif %}
+    assert (values["PER_PAGE_DEFAULT"], values["PER_PAGE_MAX"]) == (20, 40)
+    with pytest.raises(ConfigError, match="PER_PAGE_DEFAULT"):
+{%- if cookiecutter.database == "sqlite" %}
+        config.from_env("/tmp", {"PER_PAGE_DEFAULT": "50", "PER_PAGE_MAX": "10"})
+{%- else %}
+        config.from_env({"PER_PAGE_DEFAULT": "50", "PER_PAGE_MAX": "10"})
+{%- endif %}

@@ -1,0 +1,55 @@
+"""Offset pagination: every user exactly once, with total and pages; bad pages are a 400."""
+
+import pytest
+from sql_counter import count_statements
+
+from {{ cookiecutter.project_slug }} import db
+
+
+def seed(app, users: int) -> None:
+    args = ["seed", "--users", str(users), "--addresses-per-user", "1"]
+    assert app.test_cli_runner().invoke(args=args).exit_code == 0
+
+
+def test_walking_every_page_returns_every_user_exactly_once(app, client):
+    seed(app, 23)
+    first = client.get("/api/users?per_page=5").json
+    assert (first["page"], first["per_page"], first["total"], first["pages"]) == (1, 5, 23, 5)
+    seen = []
+    for page in range(1, first["pages"] + 1):
+        body = client.get(f"/api/users?per_page=5&page={page}").json
+        assert body.keys() == {"items", "page", "per_page", "total", "pages"}
+        seen += [user["id"] for user in body["items"]]
+    assert len(seen) == 23
+    assert seen == sorted(set(seen))
+
+
+def test_an_empty_list_is_page_1_of_0(client):
+    assert client.get("/api/users").json == {
+        "items": [],
+        "page": 1,
+        "per_page": 50,
+        "total": 0,
+        "pages": 0,
+    }
+
+
+def test_the_last_page_takes_as_many_statements_as_the_first(app, client):
+    seed(app, 60)
+    with app.app_context():
+        engine = db.get_engine()
+    with count_statements(engine) as first:
+        client.get("/api/users?per_page=10&page=1")
+    with count_statements(engine) as last:
+        response = client.get("/api/users?per_page=10&page=6")
+    assert len(response.json["items"]) == 10
+    assert len(last) == len(first)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.0", "3", "9" * 40])
+def test_a_page_that_does_not_exist_is_400(app, client, page):
+    seed(app, 10)
+    response = client.get("/api/users", query_string={"per_page": 5, "page": page})
+    assert response.status_code == 400
+    assert response.json["error"] == "bad-request"
+    assert "page" in response.json["message"]

@@ -1,0 +1,103 @@
+"""Connection pooling: requests reuse a bounded set of connections."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+{%- if cookiecutter.database == "postgresql" %}
+
+from sqlalchemy import create_engine, event, text
+{%- else %}
+
+from sqlalchemy import event, text
+{%- endif %}
+
+from {{ cookiecutter.project_slug }} import db
+
+
+class PoolWatch:
+    """Counts real connects and the peak number of connections checked out at once."""
+
+    def __init__(self, engine) -> None:
+        self.connects = 0
+        self.checked_out = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+        event.listen(engine, "connect", self._on_connect)
+        event.listen(engine, "checkout", self._on_checkout)
+        event.listen(engine, "checkin", self._on_checkin)
+
+    def _on_connect(self, *_args) -> None:
+        with self._lock:
+            self.connects += 1
+
+    def _on_checkout(self, *_args) -> None:
+        with self._lock:
+            self.checked_out += 1
+            self.peak = max(self.peak, self.checked_out)
+
+    def _on_checkin(self, *_args) -> None:
+        with self._lock:
+            self.checked_out -= 1
+
+
+def watch(app) -> PoolWatch:
+    with app.app_context():
+        return PoolWatch(db.get_engine())
+
+
+def test_fifty_sequential_requests_open_at_most_one_connection(app, client, make_user):
+    make_user()
+    pool = watch(app)
+    for _ in range(50):
+        assert client.get("/api/users").status_code == 200
+    assert pool.connects <= 1
+
+
+def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(make_app):
+    app = make_app(DB_POOL_SIZE=2, DB_MAX_OVERFLOW=1)
+    with app.app_context():
+        db.create_all()
+
+    @app.get("/slow")
+    def slow():
+        db.get_session().execute(text("SELECT 1"))
+        threading.Event().wait(0.05)  # hold the connection while other requests arrive
+        return {"ok": True}
+
+    pool = watch(app)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        responses = list(executor.map(lambda _: app.test_client().get("/slow"), range(24)))
+    assert [response.status_code for response in responses] == [200] * 24
+    assert 1 < pool.peak <= 3
+    assert pool.connects <= 3
+
+
+def test_pool_settings_come_from_the_configuration(make_app):
+    app = make_app(DB_POOL_SIZE=7, DB_MAX_OVERFLOW=3, DB_POOL_TIMEOUT=9, DB_POOL_RECYCLE=60)
+    with app.app_context():
+        engine = db.get_engine()
+    assert engine.pool.size() == 7
+    assert engine.pool._max_overflow == 3
+    assert engine.pool._timeout == 9
+    assert engine.pool._recycle == 60
+    assert engine.pool._pre_ping is True
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def test_a_connection_killed_by_the_server_is_replaced_without_a_failed_request(
+    app, client, database_url
+):
+    assert client.get("/api/users").status_code == 200  # the pool now holds a connection
+    pool = watch(app)
+    admin = create_engine(database_url)
+    with admin.connect() as connection:
+        killed = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    admin.dispose()
+    assert killed >= 1
+    assert client.get("/api/users").status_code == 200
+    assert pool.connects == 1  # the dead connection was noticed by the ping and replaced
+{%- endif %}
