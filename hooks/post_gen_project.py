@@ -25,6 +25,18 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
     "use_eager_loading": {
         True: ["tests/test_eager_loading.py", "tests/sql_counter.py"],
     },
+    "use_caching": {
+        True: ["src/{package}/caching.py", "tests/test_caching.py", "tests/sql_counter.py"],
+    },
+    "cache_backend": {
+        "redis": ["tests/test_caching_redis.py"],
+    },
+    "use_fast_json": {
+        True: ["src/{package}/fast_json.py", "tests/test_fast_json.py", "bench/json_encode.py"],
+    },
+    "use_compression": {
+        True: ["src/{package}/compression.py", "tests/test_compression.py"],
+    },
     "use_pagination": {
         True: [
             "src/{package}/pagination.py",
@@ -40,7 +52,11 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
 }
 
 # A sub-choice counts only while the toggle it refines is on.
-SUBCHOICES = {"pagination_style": "use_pagination"}
+SUBCHOICES = {
+    "pagination_style": "use_pagination",
+    "cache_backend": "use_caching",
+    "json_library": "use_fast_json",
+}
 
 
 def chosen(answers: dict, option: str, value: object) -> bool:

@@ -1,3 +1,4 @@
+import atexit
 import concurrent.futures
 import hashlib
 import json
@@ -9,9 +10,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from cookiecutter.main import cookiecutter
+from project_runner import run_project_tests
 
-from options import MANIFEST, combinations, combo_id
-from services import ServiceMissing, create_database, postgres
+from options import MANIFEST, TEMPLATE, combo_id, covering_subset, matrix
+from services import ServiceMissing, create_database, postgres, redis
 
 # Cookiecutter leaves one temporary file per hook run in the temp folder: keep them in ours.
 _HOOK_TMP = tempfile.mkdtemp(prefix="template-tests-tmp-")
@@ -20,8 +23,8 @@ os.environ["TMPDIR"] = _HOOK_TMP
 tempfile.tempdir = None
 
 
-def pytest_unconfigure(config):
-    shutil.rmtree(_HOOK_TMP, ignore_errors=True)
+# Registered first, so it runs last: after multiprocessing has cleaned up its own folder here.
+atexit.register(shutil.rmtree, _HOOK_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -29,15 +32,36 @@ def manifest():
     return MANIFEST
 
 
+def _bake(answers: dict, output_dir: str, config_file: str) -> str:
+    return cookiecutter(
+        str(TEMPLATE),
+        no_input=True,
+        extra_context=answers,
+        output_dir=output_dir,
+        config_file=config_file,
+    )
+
+
 @pytest.fixture(scope="session")
-def baked(cookies_session) -> dict[str, Path]:
-    """Every combination of the code options, baked once for the whole session."""
-    projects = {}
-    for answers in combinations():
-        result = cookies_session.bake(extra_context=answers)
-        assert result.exit_code == 0, str(result.exception)
-        projects[combo_id(answers)] = Path(result.project_path)
-    return projects
+def baked(tmp_path_factory, _cookiecutter_config_file) -> dict[str, Path]:
+    """Every combination of the code options, baked once for the whole session, in parallel
+    (pytest-cookies bakes in-process, one at a time; this is the same call, on every core)."""
+    root = tmp_path_factory.mktemp("matrix")
+    combos = matrix()
+    outputs = [str(root / f"bake{index:04d}") for index in range(len(combos))]
+    config = str(_cookiecutter_config_file)
+    with concurrent.futures.ProcessPoolExecutor(os.cpu_count() or 2) as executor:
+        paths = executor.map(_bake, combos, outputs, [config] * len(combos), chunksize=8)
+        return {combo_id(answers): Path(path) for answers, path in zip(combos, paths, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    try:
+        with redis() as url:
+            yield url
+    except ServiceMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -84,10 +108,6 @@ def lint_findings(baked) -> dict[str, list[str]]:
     return _lint(list(baked.values()))
 
 
-def project_test_command(project: Path) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project / "tests")]
-
-
 def project_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", **extra)
@@ -96,30 +116,35 @@ def project_env(extra: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def own_test_runs(request, baked):
-    """Start every baked project's own test suite, in parallel across cores; id -> future."""
+    """Start every baked project's own test suite, in parallel across cores; id -> future.
+    The covering subset runs everything; the other combinations skip tests marked slow."""
     needs_postgres = any("database:postgresql" in key for key in baked)
     admin_url = request.getfixturevalue("postgres_url") if needs_postgres else None
+    needs_redis = any("cache_backend:redis" in key for key in baked)
+    redis_url = request.getfixturevalue("redis_url") if needs_redis else None
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    full = {combo_id(answers) for answers in covering_subset()}
 
-    def run(key: str, project: Path) -> subprocess.CompletedProcess:
+    def run(key: str, project: Path) -> tuple[int, str]:
         extra = {}
+        if "cache_backend:redis" in key:
+            extra["TEST_REDIS_URL"] = redis_url
         if "database:postgresql" in key:
             name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
             extra["TEST_DATABASE_URL"] = create_database(admin_url, name)
-        return subprocess.run(
-            project_test_command(project),
-            cwd=project,
-            env=project_env(extra),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        args = ["-q", "-p", "no:cacheprovider", "--basetemp", f"{project}.tmp", "tests"]
+        if key not in full:
+            args += ["-m", "not slow"]
+        return run_project_tests(project, args, project_env(extra), timeout=600)
 
-    runs = {key: pool.submit(run, key, project) for key, project in baked.items()}
+    # The covering subset first: its runs are the longest.
+    order = sorted(baked, key=lambda key: key not in full)
+    runs = {key: pool.submit(run, key, baked[key]) for key in order}
     yield runs
     pool.shutdown(cancel_futures=True)
     SUMMARY["baked"] = len(baked)
     SUMMARY["ran"] = sum(f.done() and not f.cancelled() for f in runs.values())
+    SUMMARY["full"] = len(full)
 
 
 SUMMARY: dict[str, int] = {}
@@ -128,5 +153,6 @@ SUMMARY: dict[str, int] = {}
 def pytest_terminal_summary(terminalreporter):
     if SUMMARY:
         terminalreporter.write_line(
-            f"matrix: baked {SUMMARY['baked']} projects, ran {SUMMARY['ran']} of their own test suites"
+            f"matrix: baked {SUMMARY['baked']} projects, ran {SUMMARY['ran']} of their own test "
+            f"suites ({SUMMARY['full']} of them in full, the others without slow tests)"
         )

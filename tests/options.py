@@ -3,6 +3,7 @@
 import importlib.util
 import itertools
 import json
+import os
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent
@@ -29,6 +30,11 @@ CODE_OPTIONS: dict[str, list[object]] = {
     "use_eager_loading": [True, False],
     "use_pagination": [True, False],
     "pagination_style": ["cursor", "offset"],
+    "use_caching": [True, False],
+    "cache_backend": ["simple", "redis"],
+    "use_fast_json": [True, False],
+    "json_library": ["orjson", "ujson"],
+    "use_compression": [True, False],
 }
 
 # Options that change only names and documents; each variation is baked once.
@@ -83,5 +89,29 @@ def combinations() -> list[dict[str, object]]:
     return found
 
 
+def matrix() -> list[dict[str, object]]:
+    """The combinations this run tests: all of them, or, while developing, those matching every
+    `option:value` word of MATRIX_ONLY (e.g. MATRIX_ONLY="database:sqlite use_caching:True")."""
+    wanted = os.environ.get("MATRIX_ONLY", "").split()
+    return [answers for answers in combinations() if all(w in combo_id(answers) for w in wanted)]
+
+
 def combo_id(answers: dict[str, object]) -> str:
     return "-".join(f"{key}:{value}" for key, value in answers.items())
+
+
+def covering_subset() -> list[dict[str, object]]:
+    """Combinations that run their suites in full (slow tests included): with each database,
+    everything on with the first sub-choices, everything on with the second ones, and
+    everything off. Together they give every value of every option with each database."""
+    toggles = dict.fromkeys((name for name in CODE_OPTIONS if name.startswith("use_")), True)
+    first = {option: CODE_OPTIONS[option][0] for option in MANIFEST.SUBCHOICES}
+    second = {option: CODE_OPTIONS[option][1] for option in MANIFEST.SUBCHOICES}
+    off = dict.fromkeys(toggles, False)
+    subset = []
+    for database in CODE_OPTIONS["database"]:
+        for answers in ({**toggles, **first}, {**toggles, **second}, off):
+            answers = {"database": database, **answers}
+            subset.append({name: answers[name] for name in CODE_OPTIONS if name in answers})
+    assert all(answers in combinations() for answers in subset)
+    return subset

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -98,3 +99,51 @@ def create_database(admin_url: str, name: str) -> str:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+@contextmanager
+def redis() -> Iterator[str]:
+    """Yield the URL of a Redis server: REDIS_URL when set, else a throwaway one on 127.0.0.1."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = shutil.which("redis-server")
+    if not server:
+        raise ServiceMissing(
+            "Redis is needed for the redis cache projects: set REDIS_URL to a server "
+            "(redis://host:port/0) or install it (apt-get install redis-server)"
+        )
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="template-tests-redis-")
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+            "--maxclients",
+            "2000",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise ServiceMissing(f"redis-server did not start on port {port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)

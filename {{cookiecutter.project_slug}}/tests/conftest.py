@@ -1,43 +1,96 @@
-{%- if cookiecutter.database == "postgresql" -%}
-import os
-
+{%- set uses_redis = cookiecutter.use_caching and cookiecutter.cache_backend == "redis" -%}
+{%- set postgres = cookiecutter.database == "postgresql" -%}
+{% if postgres or uses_redis %}import os
+{% endif %}{% if uses_redis %}import uuid
+{% endif %}{% if postgres or uses_redis %}
 {% endif -%}
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from {{ cookiecutter.project_slug }} import create_app, db
-{%- if cookiecutter.database == "sqlite" %}
-
-
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    """A fresh SQLite file for every test."""
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-{%- else %}
+{%- if cookiecutter.use_caching %}
+from {{ cookiecutter.project_slug }}.caching import cache
+{%- endif %}
+{%- if postgres %}
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """The PostgreSQL database in TEST_DATABASE_URL; every test drops and recreates its tables."""
+    """The PostgreSQL database in TEST_DATABASE_URL; the tests empty its tables."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        pytest.fail(
+        pytest.exit(
             "Set TEST_DATABASE_URL to a PostgreSQL database the tests may wipe, "
             "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/{{ cookiecutter.project_slug }}_test",
-            pytrace=False,
+            1,
         )
     return url
+{%- else %}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A SQLite file for the session."""
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+{%- endif %}
+{%- if uses_redis %}
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server in TEST_REDIS_URL; this session keeps its keys under a prefix of its own."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        pytest.exit("Set TEST_REDIS_URL to a Redis server, e.g. redis://127.0.0.1:6379/0", 1)
+    return url
+
+
+@pytest.fixture(scope="session")
+def test_settings(database_url: str, redis_url: str) -> dict:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix}
+{%- else %}
+
+
+@pytest.fixture(scope="session")
+def test_settings(database_url: str) -> dict:
+    return {"DATABASE_URL": database_url}
 {%- endif %}
 
 
+@pytest.fixture(scope="session")
+def shared_app(test_settings: dict) -> Flask:
+    """One app for the session: building one per test would open a new connection per test."""
+    app = create_app({"TESTING": True, **test_settings})
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.get_engine().dispose()
+
+
 @pytest.fixture
-def make_app(database_url: str):
-    """Build apps on the test database (overrides as keyword arguments); dispose of their pools."""
+def app(shared_app: Flask) -> Flask:
+    """The shared app, on empty tables{% if cookiecutter.use_caching %} and an empty cache{% endif %}."""
+    with shared_app.app_context(), db.get_engine().begin() as connection:
+        connection.execute(text("DELETE FROM addresses"))
+        connection.execute(text("DELETE FROM users"))
+{%- if cookiecutter.use_caching %}
+        cache.clear()
+{%- endif %}
+    return shared_app
+
+
+@pytest.fixture
+def make_app(test_settings: dict, app: Flask):
+    """Build further apps on the same services (settings as keyword arguments); each one is
+    disposed of after the test."""
     apps = []
 
     def make(**overrides) -> Flask:
-        app = create_app({"TESTING": True, "DATABASE_URL": database_url, **overrides})
+        app = create_app({"TESTING": True, **test_settings, **overrides})
         apps.append(app)
         return app
 
@@ -45,17 +98,6 @@ def make_app(database_url: str):
     for app in apps:
         with app.app_context():
             db.get_engine().dispose()
-
-
-@pytest.fixture
-def app(make_app) -> Flask:
-    app = make_app()
-    with app.app_context():
-{%- if cookiecutter.database == "postgresql" %}
-        db.drop_all()
-{%- endif %}
-        db.create_all()
-    return app
 
 
 @pytest.fixture

@@ -27,11 +27,16 @@ def test_healthz_answers_ok_without_touching_the_database(make_app, unreachable_
 def test_readyz_is_ok_when_the_database_answers(client):
     response = client.get("/readyz")
     assert response.status_code == 200
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+{%- else %}
     assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+{%- endif %}
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(make_app, unreachable_database):
     app = make_app(DATABASE_URL=unreachable_database)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "checks": {"database": "unavailable"}}
+    assert response.json["status"] == "unavailable"
+    assert response.json["checks"]["database"] == "unavailable"

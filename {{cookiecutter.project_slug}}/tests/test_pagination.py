@@ -22,11 +22,18 @@ def test_per_page_up_to_the_maximum_is_honoured(app, client):
     assert len(client.get("/api/users?per_page=7").json["items"]) == 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "1.5", "+5", " 5", "", "101", "9" * 40])
 def test_per_page_that_is_not_a_whole_number_from_1_to_the_maximum_is_400(client, value):
     response = client.get("/api/users", query_string={"per_page": value})
     assert response.status_code == 400
     assert response.json["error"] == "bad-request"
+    assert "per_page" in response.json["message"]
+
+
+def test_per_page_over_the_maximum_is_400(client):
+    response = client.get("/api/users?per_page=101")
+    assert response.status_code == 400
     assert "per_page" in response.json["message"]
 
 

@@ -74,6 +74,14 @@ def tampered(client) -> str:
     return f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
 
 
+def test_a_tampered_cursor_is_400(app, client):
+    seed(app, 3)
+    response = client.get("/api/users", query_string={"cursor": tampered(client)})
+    assert response.status_code == 400
+    assert "cursor" in response.json["message"]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "make_cursor",
     [

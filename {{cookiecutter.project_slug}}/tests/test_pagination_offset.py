@@ -46,6 +46,14 @@ def test_the_last_page_takes_as_many_statements_as_the_first(app, client):
     assert len(last) == len(first)
 
 
+def test_a_page_past_the_last_is_400(app, client):
+    seed(app, 10)
+    response = client.get("/api/users?per_page=5&page=3")
+    assert response.status_code == 400
+    assert "page" in response.json["message"]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "2.0", "3", "9" * 40])
 def test_a_page_that_does_not_exist_is_400(app, client, page):
     seed(app, 10)

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import commands, db, errors, health, logs, users
+from . import {% if cookiecutter.use_caching %}caching, {% endif %}commands, {% if cookiecutter.use_compression %}compression, {% endif %}db, errors{% if cookiecutter.use_fast_json %}, fast_json{% endif %}, health, logs, users
 from .config import from_env
 
 
@@ -15,12 +15,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(from_env({% if cookiecutter.database == "sqlite" %}app.instance_path{% endif %}))
     app.config.from_mapping(config or {})
+{%- if not cookiecutter.use_fast_json %}
     app.json.sort_keys = False  # fields leave in the order the code builds them
     app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
+{%- endif %}
     app.url_map.merge_slashes = False  # /api//users is a JSON 404, not an HTML redirect
 
     logs.init_app(app)
     db.init_app(app)
+{%- if cookiecutter.use_fast_json %}
+    fast_json.init_app(app)
+{%- endif %}
+{%- if cookiecutter.use_caching %}
+    caching.init_app(app)
+{%- endif %}
+{%- if cookiecutter.use_compression %}
+    compression.init_app(app)
+{%- endif %}
 
     app.register_blueprint(health.bp)
     app.register_blueprint(users.bp)

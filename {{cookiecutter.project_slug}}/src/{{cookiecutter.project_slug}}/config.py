@@ -36,6 +36,16 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "DB_POOL_TIMEOUT": _int(environ, "DB_POOL_TIMEOUT", 30),
         "DB_POOL_RECYCLE": _int(environ, "DB_POOL_RECYCLE", 1800),
 {%- endif %}
+{%- if cookiecutter.use_caching %}
+        "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
+{%- endif %}
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+        "REDIS_URL": environ.get("REDIS_URL") or "redis://localhost:6379/0",
+        "CACHE_RETRY_AFTER": _int(environ, "CACHE_RETRY_AFTER", 5),
+{%- endif %}
+{%- if cookiecutter.use_compression %}
+        "COMPRESS_MIN_SIZE": _int(environ, "COMPRESS_MIN_SIZE", 500, minimum=0),
+{%- endif %}
 {%- if cookiecutter.use_pagination %}
         "PER_PAGE_DEFAULT": _int(environ, "PER_PAGE_DEFAULT", 50),
         "PER_PAGE_MAX": _int(environ, "PER_PAGE_MAX", 100),

@@ -6,7 +6,9 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-
+{% if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+from . import caching
+{%- endif %}
 from .db import get_engine
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ def healthz() -> dict[str, str]:
 def readyz() -> tuple[dict[str, Any], int]:
     """Ready when every backing service answers."""
     checks = {"database": _check_database()}
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+    checks["redis"] = "ok" if caching.ping() else "unavailable"
+{%- endif %}
     ready = all(state == "ok" for state in checks.values())
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
 

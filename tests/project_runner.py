@@ -1,0 +1,60 @@
+"""Run a generated project's own test suite in a process of its own, forked from a server that
+has imported the heavy libraries once (multiprocessing's forkserver), instead of paying a cold
+interpreter start and those imports for every one of hundreds of projects."""
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+PRELOAD = [
+    "brotli",
+    "click",
+    "flask",
+    "flask.testing",
+    "flask_caching",
+    "flask_compress",
+    "itsdangerous",
+    "msgspec",
+    "orjson",
+    "psycopg",
+    "pytest",
+    "redis",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "ujson",
+    "werkzeug",
+]
+
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(PRELOAD)
+
+
+def _run(project: str, args: list[str], env: dict[str, str], log: str) -> None:
+    import pytest
+
+    os.chdir(project)
+    os.environ.clear()
+    os.environ.update(env)
+    output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+    code = pytest.main(args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))
+
+
+def run_project_tests(project: Path, args: list[str], env: dict[str, str], timeout: float):
+    """Return (exit code, output) of `pytest args` run in `project` with environment `env`."""
+    log = project.parent / f"{project.name}.pytest.log"
+    process = _context.Process(target=_run, args=(str(project), args, env, str(log)))
+    process.start()
+    process.join(timeout)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    output = log.read_text(errors="replace") if log.exists() else ""
+    return process.exitcode, output

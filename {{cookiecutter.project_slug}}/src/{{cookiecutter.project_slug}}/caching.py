@@ -1,0 +1,158 @@
+"""Response caching for the users API: a hit is answered without touching the database.
+
+- Only successful (200) GET answers of the users blueprint are stored, under a key made of the
+  full path and the sorted query string{% if cookiecutter.use_compression %}, and the client's Accept-Encoding: the stored bytes
+  are the final, already compressed body, so a hit costs no compression either{% endif %}.
+- Every successful write (POST, PATCH, DELETE) starts a new cache generation, which is part of
+  every key: the next read after a write sees it immediately.
+{%- if cookiecutter.cache_backend == "redis" %}
+- The cache lives in Redis (REDIS_URL), shared by every worker. When Redis does not answer,
+  requests are served from the database and a warning is logged; the cache is skipped for
+  CACHE_RETRY_AFTER seconds, then tried again with a fresh generation (writes made meanwhile
+  could not invalidate it).
+{%- else %}
+- The cache is a SimpleCache in each process's memory: with several gunicorn workers, a write
+  invalidates only the worker that served it, and the others answer from their own copy for up
+  to CACHE_DEFAULT_TIMEOUT seconds.
+{%- endif %}
+"""
+
+{% if cookiecutter.cache_backend == "redis" -%}
+import logging
+import time
+{% endif -%}
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, {% if cookiecutter.cache_backend == "redis" %}current_app, {% endif %}g, request, request_finished
+from flask_caching import Cache
+{%- if cookiecutter.cache_backend == "redis" %}
+from redis.exceptions import RedisError
+{%- endif %}
+
+cache = Cache()
+GENERATION_KEY = "users:generation"
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+{%- if cookiecutter.cache_backend == "redis" %}
+
+logger = logging.getLogger(__name__)
+{%- endif %}
+
+
+def init_app(app: Flask) -> None:
+{%- if cookiecutter.cache_backend == "redis" %}
+    app.config.setdefault("CACHE_TYPE", "RedisCache")
+    app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
+    app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+{%- else %}
+    app.config.setdefault("CACHE_TYPE", "SimpleCache")
+{%- endif %}
+    cache.init_app(app)
+{%- if cookiecutter.cache_backend == "redis" %}
+    app.extensions["redis_health"] = RedisHealth(app.config["CACHE_RETRY_AFTER"])
+{%- endif %}
+    app.before_request(_serve_from_cache)
+    request_finished.connect(_store_or_invalidate, app)
+
+
+def _serve_from_cache() -> Response | None:
+    if request.blueprint != "users" or request.method not in ("GET", "HEAD"):
+        return None
+{%- if cookiecutter.cache_backend == "redis" %}
+    health = current_app.extensions["redis_health"]
+    if not health.available():
+        return None
+    try:
+        generation = cache.get(GENERATION_KEY)
+        entry = cache.get(_key(generation))
+    except REDIS_ERRORS:
+        health.failed()
+        return None
+{%- else %}
+    generation = cache.get(GENERATION_KEY)
+    entry = cache.get(_key(generation))
+{%- endif %}
+    if entry is None:
+        g.cache_key = _key(generation)  # stored once the response is complete
+        return None
+    body, headers = entry
+    return Response(body, status=200, headers=headers)
+
+
+def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None:
+    if request.blueprint != "users":
+        return
+    if request.method in WRITE_METHODS and response.status_code < 400:
+        _write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # a new generation, kept forever
+    elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name in ("Content-Type", "Content-Encoding", "Vary")
+        }
+        _write(g.cache_key, (response.get_data(), headers))
+
+
+def _key(generation: str | None) -> str:
+    query = urlencode(sorted(request.args.items(multi=True)))
+{%- if cookiecutter.use_compression %}
+    encoding = request.headers.get("Accept-Encoding", "").replace(" ", "").lower()
+    return f"users:{generation or 0}:{request.path}?{query}#{encoding}"
+{%- else %}
+    return f"users:{generation or 0}:{request.path}?{query}"
+{%- endif %}
+{%- if cookiecutter.cache_backend == "redis" %}
+
+
+def _write(key: str, value: Any, timeout: int | None = None) -> None:
+    health = current_app.extensions["redis_health"]
+    if not health.available():
+        return
+    try:
+        cache.set(key, value, timeout=timeout)
+    except REDIS_ERRORS:
+        health.failed()
+
+
+REDIS_ERRORS = (RedisError, OSError)
+
+
+class RedisHealth:
+    """Skips Redis for `retry_after` seconds after it failed. When it answers again, a fresh
+    generation starts, since writes made while it was down could not invalidate anything."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        self.down_until = 0.0
+
+    def available(self) -> bool:
+        if not self.down_until:
+            return True
+        if time.monotonic() < self.down_until:
+            return False
+        self.down_until = 0.0
+        try:
+            cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=0)
+        except REDIS_ERRORS:
+            self.failed()
+            return False
+        return True
+
+    def failed(self) -> None:
+        logger.warning("Redis does not answer: serving from the database for %ss", self.retry_after)
+        self.down_until = time.monotonic() + self.retry_after
+
+
+def ping() -> bool:
+    """Whether Redis answers, for /readyz."""
+    try:
+        return bool(cache.cache._write_client.ping())
+    except REDIS_ERRORS:
+        return False
+{%- else %}
+
+
+def _write(key: str, value: Any, timeout: int | None = None) -> None:
+    cache.set(key, value, timeout=timeout)
+{%- endif %}

@@ -1,0 +1,105 @@
+"""Response caching: hits touch no database, keys include the query string, writes invalidate."""
+
+from sql_counter import count_statements
+
+from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }}.caching import cache
+
+
+def statements(app, client, url: str, **kwargs) -> tuple[int, object]:
+    """How many SQL statements a GET of `url` executes, and its response."""
+    with app.app_context():
+        engine = db.get_engine()
+    with count_statements(engine) as executed:
+        response = client.get(url, **kwargs)
+    return len(executed), response
+
+
+def test_a_cache_hit_executes_no_sql_and_returns_the_same_body(app, client, make_user):
+    user = make_user()
+    client.post(f"/api/users/{user['id']}/addresses", json={"street": "1 Main", "city": "X"})
+    for url in ("/api/users", f"/api/users/{user['id']}", f"/api/users/{user['id']}/addresses"):
+        misses, first = statements(app, client, url)
+        hits, second = statements(app, client, url)
+        assert misses > 0
+        assert hits == 0
+        assert second.status_code == 200
+        assert second.data == first.data
+        assert second.mimetype == "application/json"
+{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
+
+
+def test_a_different_cursor_is_not_served_the_first_pages_body(client, make_user):
+    for _ in range(3):
+        make_user()
+    first = client.get("/api/users?per_page=1").json
+    second = client.get("/api/users", query_string={"per_page": 1, "cursor": first["next_cursor"]})
+    assert second.json["items"] != first["items"]
+    assert client.get("/api/users?per_page=2").json["items"][:1] == first["items"]
+{%- elif cookiecutter.use_pagination %}
+
+
+def test_page_2_is_not_served_page_1s_body(client, make_user):
+    for _ in range(3):
+        make_user()
+    first = client.get("/api/users?per_page=1&page=1").json
+    second = client.get("/api/users?per_page=1&page=2").json
+    assert second["items"] != first["items"]
+    assert second["page"] == 2
+{%- else %}
+
+
+def test_different_paths_and_query_strings_are_different_entries(app, client, make_user):
+    first, second = make_user(), make_user()
+    assert client.get(f"/api/users/{first['id']}").json == first
+    assert client.get(f"/api/users/{second['id']}").json == second
+    statements(app, client, "/api/users?view=a")
+    misses, _ = statements(app, client, "/api/users?view=b")
+    assert misses > 0
+{%- endif %}
+
+
+def test_the_order_of_query_parameters_does_not_matter(app, client, make_user):
+    make_user()
+    statements(app, client, "/api/users?a=1&b=2")
+    hits, _ = statements(app, client, "/api/users?b=2&a=1")
+    assert hits == 0
+
+
+def test_errors_are_never_cached(app, client):
+    statements(app, client, "/api/users/424242")
+    again, response = statements(app, client, "/api/users/424242")
+    assert response.status_code == 404
+    assert again > 0
+
+
+def test_every_write_is_visible_to_the_next_read(client, make_user):
+    assert client.get("/api/users").json["items"] == []
+    user = make_user()
+    assert [u["id"] for u in client.get("/api/users").json["items"]] == [user["id"]]
+    url = f"/api/users/{user['id']}"
+    client.get(url)
+    client.patch(url, json={"name": "Renamed"})
+    assert client.get(url).json["name"] == "Renamed"
+    assert client.get("/api/users").json["items"][0]["name"] == "Renamed"
+    client.get(f"{url}/addresses")
+    client.post(f"{url}/addresses", json={"street": "2 High St", "city": "Y"})
+    assert len(client.get(f"{url}/addresses").json["items"]) == 1
+    assert len(client.get(url).json["addresses"]) == 1
+    client.delete(url)
+    assert client.get(url).status_code == 404
+    assert client.get("/api/users").json["items"] == []
+
+
+def test_a_rejected_write_does_not_invalidate(app, client, make_user):
+    make_user(email="taken@example.com")
+    client.get("/api/users")
+    client.post("/api/users", json={"name": "Dup", "email": "taken@example.com"})
+    hits, _ = statements(app, client, "/api/users")
+    assert hits == 0
+
+
+def test_the_timeout_is_configurable(make_app):
+    app = make_app(CACHE_DEFAULT_TIMEOUT=7)
+    with app.app_context():
+        assert cache.cache.default_timeout == 7

@@ -1,0 +1,32 @@
+"""The Redis cache is shared by every worker, and a Redis outage never fails a request."""
+
+import logging
+
+from {{ cookiecutter.project_slug }} import db
+
+
+def new_worker(make_app, **overrides):
+    app = make_app(**overrides)
+    with app.app_context():
+        db.create_all()
+    return app.test_client()
+
+
+def test_a_write_in_one_worker_is_seen_by_the_others(make_app, make_user, client):
+    other_worker = new_worker(make_app)
+    assert other_worker.get("/api/users").json["items"] == []  # now cached in Redis
+    make_user()  # written through the first worker
+    assert len(other_worker.get("/api/users").json["items"]) == 1
+
+
+def test_with_redis_down_requests_are_served_from_the_database(app, make_app, caplog):
+    client = new_worker(make_app, REDIS_URL="redis://127.0.0.1:1/0")
+    with caplog.at_level(logging.WARNING):
+        created = client.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
+        listed = client.get("/api/users")
+        again = client.get("/api/users")
+    assert created.status_code == 201
+    assert listed.status_code == again.status_code == 200
+    assert [user["email"] for user in again.json["items"]] == ["ada@example.com"]
+    assert "Redis does not answer" in caplog.text
+    assert client.get("/readyz").status_code == 503
