@@ -2,6 +2,7 @@ import atexit
 import concurrent.futures
 import hashlib
 import json
+import multiprocessing.util
 import os
 import shutil
 import subprocess
@@ -16,6 +17,9 @@ from project_runner import run_project_tests
 from options import MANIFEST, TEMPLATE, combo_id, covering_subset, matrix
 from services import ServiceMissing, create_database, postgres, redis
 
+# multiprocessing (the forkserver of project_runner) keeps and cleans its own temporary folder:
+# create it before TMPDIR is pointed at ours, which is removed at exit before that cleanup runs.
+multiprocessing.util.get_temp_dir()
 # Cookiecutter leaves one temporary file per hook run in the temp folder: keep them in ours.
 _HOOK_TMP = tempfile.mkdtemp(prefix="template-tests-tmp-")
 os.chmod(_HOOK_TMP, 0o755)  # a throwaway PostgreSQL cluster runs in here as its own user
@@ -144,7 +148,7 @@ def own_test_runs(request, baked):
     pool.shutdown(cancel_futures=True)
     SUMMARY["baked"] = len(baked)
     SUMMARY["ran"] = sum(f.done() and not f.cancelled() for f in runs.values())
-    SUMMARY["full"] = len(full)
+    SUMMARY["full"] = len(full & runs.keys())
 
 
 SUMMARY: dict[str, int] = {}

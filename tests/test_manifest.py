@@ -25,10 +25,14 @@ def test_manifest_names_only_real_options_and_values(manifest):
 
 def test_removed_paths_follow_the_answers(manifest):
     answers = {**DEFAULTS, "project_slug": "svc"}
-    offset = {"src/svc/pagination_offset.py", "tests/test_pagination_offset.py"}
-    assert manifest.removed_paths(answers) == offset
+    unchosen = {
+        "src/svc/pagination_offset.py",
+        "tests/test_pagination_offset.py",
+        "tests/test_caching_redis.py",
+    }
+    assert manifest.removed_paths(answers) == unchosen
     no_license = {**answers, "open_source_license": "Not open source"}
-    assert manifest.removed_paths(no_license) == offset | {"LICENSE"}
+    assert manifest.removed_paths(no_license) == unchosen | {"LICENSE"}
 
 
 def test_a_sub_choice_keeps_nothing_while_its_toggle_is_off(manifest):
@@ -42,4 +46,6 @@ def test_a_path_shared_by_two_options_stays_while_either_is_chosen(manifest):
     answers = {**DEFAULTS, "project_slug": "svc", "use_pagination": False}
     assert "tests/sql_counter.py" not in manifest.removed_paths(answers)
     answers["use_eager_loading"] = False
+    assert "tests/sql_counter.py" not in manifest.removed_paths(answers)  # caching uses it too
+    answers["use_caching"] = False
     assert "tests/sql_counter.py" in manifest.removed_paths(answers)
