@@ -39,7 +39,16 @@ def median_ms(client, url: str, repeat: int) -> float:
 
 
 def run(url: str, users: int, per_page: int, repeat: int) -> None:
-    app = create_app({"DATABASE_URL": url, "PER_PAGE_MAX": max(per_page, 100)})
+    settings = {
+        "DATABASE_URL": url,
+        "PER_PAGE_MAX": max(per_page, 100),
+        "LOG_LEVEL": "WARNING",  # no access line per request
+{%- if cookiecutter.use_caching %}
+        "CACHE_TYPE": "NullCache",  # measure the query, not a cache hit
+        "CACHE_NO_NULL_WARNING": True,
+{%- endif %}
+    }
+    app = create_app(settings)
     with app.app_context():
         db.drop_all()
         db.create_all()

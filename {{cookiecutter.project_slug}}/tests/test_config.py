@@ -33,6 +33,7 @@ def test_settings_are_read_from_the_environment():
         SECRET_KEY="s3cret",
         LOG_LEVEL="debug",
         LOG_FILE="/tmp/app.log",
+        LOG_FORMAT="JSON",
         MAX_CONTENT_LENGTH="2048",
 {%- if cookiecutter.use_connection_pooling %}
         DB_POOL_SIZE="3",
@@ -46,6 +47,7 @@ def test_settings_are_read_from_the_environment():
         "SECRET_KEY": "s3cret",
         "LOG_LEVEL": "DEBUG",
         "LOG_FILE": "/tmp/app.log",
+        "LOG_FORMAT": "json",
         "MAX_CONTENT_LENGTH": 2048,
 {%- if cookiecutter.use_connection_pooling %}
         "DB_POOL_SIZE": 3,
@@ -61,6 +63,7 @@ def test_defaults_are_documented_values():
     values = settings()
     assert values["LOG_LEVEL"] == "INFO"
     assert values["LOG_FILE"] is None
+    assert values["LOG_FORMAT"] == "text"
     assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
 
@@ -75,6 +78,7 @@ def test_without_secret_key_each_process_gets_a_random_one():
         ("MAX_CONTENT_LENGTH", "lots"),
         ("MAX_CONTENT_LENGTH", "0"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
 {%- if cookiecutter.use_connection_pooling %}
         ("DB_POOL_SIZE", "0"),
         ("DB_MAX_OVERFLOW", "-1"),

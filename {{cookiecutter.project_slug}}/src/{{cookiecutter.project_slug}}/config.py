@@ -7,6 +7,7 @@ from typing import Any
 
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -29,6 +30,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
         "LOG_LEVEL": _choice(environ, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "LOG_FILE": environ.get("LOG_FILE") or None,
+        "LOG_FORMAT": _choice(environ, "LOG_FORMAT", "text", LOG_FORMATS),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", MIB),
 {%- if cookiecutter.use_connection_pooling %}
         "DB_POOL_SIZE": _int(environ, "DB_POOL_SIZE", 5),
@@ -72,7 +74,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) 
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = (environ.get(name) or default).upper()
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
+    value = environ.get(name) or default
+    for choice in choices:
+        if choice.lower() == value.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")

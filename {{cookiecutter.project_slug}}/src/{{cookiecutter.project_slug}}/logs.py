@@ -1,11 +1,19 @@
-"""Logging: one handler for the package's loggers, writing to stdout or LOG_FILE."""
+"""Logging: one handler for the package's loggers (stdout or LOG_FILE, text or JSON lines), the
+request id on every record, and one access line per request."""
 
+import json
 import logging
+import re
 import sys
+import time
+import uuid
 
-from flask import Flask
+from flask import Flask, Response, g, has_request_context, request
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# An incoming X-Request-ID is kept when it is short and plain; otherwise a new one is made.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 
 
 class StdoutHandler(logging.StreamHandler):
@@ -23,13 +31,65 @@ class StdoutHandler(logging.StreamHandler):
         pass
 
 
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request it was logged in ("-" outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, access fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for name in ACCESS_FIELDS:
+            if hasattr(record, name):
+                entry[name] = getattr(record, name)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def init_app(app: Flask) -> None:
     path = app.config["LOG_FILE"]
     handler = logging.FileHandler(path, encoding="utf-8") if path else StdoutHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    json_lines = app.config["LOG_FORMAT"] == "json"
+    handler.setFormatter(JSONFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(RequestIdFilter())
     logger = logging.getLogger(app.import_name)
     for old in logger.handlers[:]:
         logger.removeHandler(old)
         old.close()
     logger.addHandler(handler)
     logger.setLevel(app.config["LOG_LEVEL"])
+    app.before_request(_start_request)
+    app.after_request(_log_access)
+
+
+def _start_request() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _log_access(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.request_id
+    duration_ms = round((time.perf_counter() - g.request_started) * 1000, 2)
+    access = {
+        "method": request.method,
+        "path": request.full_path.rstrip("?"),
+        "status": response.status_code,
+        "duration_ms": duration_ms,
+    }
+    message = f"{access['method']} {access['path']} {access['status']} {duration_ms:.2f}ms"
+    logging.getLogger(f"{__package__}.access").info(message, extra=access)
+    return response

@@ -1,0 +1,68 @@
+"""Every request gets an id (honoured from X-Request-ID), echoed back and on every log record,
+and one access line; LOG_FORMAT=json writes JSON lines."""
+
+import json
+import logging
+
+import pytest
+
+ACCESS = "{{ cookiecutter.project_slug }}.access"
+
+
+def access_records(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == ACCESS]
+
+
+def test_an_incoming_request_id_is_echoed_and_logged(client, caplog):
+    with caplog.at_level(logging.INFO):
+        response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    [record] = access_records(caplog)
+    assert record.request_id == "abc-123"
+
+
+@pytest.mark.parametrize("incoming", [None, "", "x" * 200, "no spaces allowed", "semi;colon"])
+def test_a_missing_or_unusable_request_id_is_replaced(client, incoming):
+    headers = {} if incoming is None else {"X-Request-ID": incoming}
+    request_id = client.get("/healthz", headers=headers).headers["X-Request-ID"]
+    assert len(request_id) == 32
+    assert request_id != incoming
+
+
+def test_each_request_writes_one_access_line(client, caplog):
+    with caplog.at_level(logging.INFO):
+        client.get("/api/users?a=1")
+        client.get("/nowhere")
+    first, second = access_records(caplog)
+    assert (first.method, first.path, first.status) == ("GET", "/api/users?a=1", 200)
+    assert (second.path, second.status) == ("/nowhere", 404)
+    assert first.duration_ms >= 0
+    assert first.request_id != second.request_id
+
+
+def test_an_unhandled_exception_is_logged_with_its_traceback_and_request_id(make_app, caplog):
+    app = make_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert "kaboom" not in response.get_data(as_text=True)
+    [error] = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert error.request_id == "req-42"
+    assert error.exc_info[0] is RuntimeError
+
+
+def test_json_format_writes_one_json_object_per_line(make_app, tmp_path):
+    log_file = tmp_path / "app.log"
+    app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
+    app.test_client().get("/healthz", headers={"X-Request-ID": "json-1"})
+    for handler in logging.getLogger(app.import_name).handlers:
+        handler.flush()
+    [line] = log_file.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["logger"] == ACCESS
+    assert entry["request_id"] == "json-1"
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
