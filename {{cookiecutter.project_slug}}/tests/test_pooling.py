@@ -1,5 +1,6 @@
 """Connection pooling: requests reuse a bounded set of connections."""
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -70,6 +71,20 @@ def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(make_a
     assert [response.status_code for response in responses] == [200] * 24
     assert 1 < pool.peak <= 3
     assert pool.connects <= 3
+
+
+def test_a_forked_worker_starts_with_an_empty_pool_and_leaves_the_parents_alone(app, client):
+    assert client.get("/readyz").status_code == 200
+    with app.app_context():
+        engine = db.get_engine()
+    assert engine.pool.checkedin() == 1
+    pid = os.fork()
+    if pid == 0:  # the child, as in a gunicorn worker of a preloaded app
+        os._exit(0 if engine.pool.checkedin() == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.pool.checkedin() == 1
+    assert client.get("/readyz").status_code == 200  # the parent's connection still works
 
 
 def test_pool_settings_come_from_the_configuration(make_app):
