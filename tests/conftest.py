@@ -59,22 +59,23 @@ def baked(tmp_path_factory, _cookiecutter_config_file) -> dict[str, Path]:
         return {combo_id(answers): Path(path) for answers, path in zip(combos, paths, strict=True)}
 
 
-@pytest.fixture(scope="session")
-def redis_url():
+def _running(service):
+    """Yield the URL of a real server (see services.py); fail loudly when there is none."""
     try:
-        with redis() as url:
+        with service() as url:
             yield url
     except ServiceMissing as missing:
         pytest.fail(str(missing), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    yield from _running(redis)
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    try:
-        with postgres() as url:
-            yield url
-    except ServiceMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
+    yield from _running(postgres)
 
 
 def _lint(paths: list[Path]) -> dict[str, list[str]]:

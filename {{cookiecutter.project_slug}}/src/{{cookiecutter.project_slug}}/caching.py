@@ -64,17 +64,17 @@ def _serve_from_cache() -> Response | None:
     if not health.available():
         return None
     try:
-        generation = cache.get(GENERATION_KEY)
-        entry = cache.get(_key(generation))
+        key = _key(cache.get(GENERATION_KEY))
+        entry = cache.get(key)
     except REDIS_ERRORS:
         health.failed()
         return None
 {%- else %}
-    generation = cache.get(GENERATION_KEY)
-    entry = cache.get(_key(generation))
+    key = _key(cache.get(GENERATION_KEY))
+    entry = cache.get(key)
 {%- endif %}
     if entry is None:
-        g.cache_key = _key(generation)  # stored once the response is complete
+        g.cache_key = key  # stored once the response is complete
         return None
     body, headers = entry
     return Response(body, status=200, headers=headers)
