@@ -41,10 +41,14 @@ def _run(project: str, args: list[str], env: dict[str, str], log: str) -> None:
     os.dup2(output, 2)
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    code = pytest.main(args)
+    code = int(pytest.main(args))
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(int(code))
+    # The exit status travels back through the forkserver, which reports 255 when it loses
+    # it (seen once in a few thousand runs); the file is the child's own word.
+    with open(f"{log}.code", "w") as code_file:
+        code_file.write(str(code))
+    os._exit(code)
 
 
 def run_project_tests(project: Path, args: list[str], env: dict[str, str], timeout: float):
@@ -57,4 +61,6 @@ def run_project_tests(project: Path, args: list[str], env: dict[str, str], timeo
         process.kill()
         process.join()
     output = log.read_text(errors="replace") if log.exists() else ""
-    return process.exitcode, output
+    code_file = log.with_name(f"{log.name}.code")
+    code = int(code_file.read_text()) if code_file.exists() else process.exitcode
+    return code, output
