@@ -37,6 +37,9 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
     "use_compression": {
         True: ["src/{package}/compression.py", "tests/test_compression.py"],
     },
+    "use_async_logging": {
+        True: ["src/{package}/async_logging.py", "tests/test_async_logging.py"],
+    },
     "use_pagination": {
         True: [
             "src/{package}/pagination.py",

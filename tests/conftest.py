@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import jinja2
 import pytest
 from cookiecutter.main import cookiecutter
 from project_runner import run_project_tests
@@ -21,7 +22,11 @@ from services import ServiceMissing, create_database, postgres, redis
 # create it before TMPDIR is pointed at ours, which is removed at exit before that cleanup runs.
 multiprocessing.util.get_temp_dir()
 # Cookiecutter leaves one temporary file per hook run in the temp folder: keep them in ours.
-_HOOK_TMP = tempfile.mkdtemp(prefix="template-tests-tmp-")
+# Everything the session writes (bakes, SQLite files, a throwaway PostgreSQL) lives there, in
+# memory when the machine has a tmpfs: hundreds of test suites commit thousands of times.
+_SHM = "/dev/shm"
+_IN_MEMORY = _SHM if os.path.isdir(_SHM) and os.access(_SHM, os.W_OK) else None
+_HOOK_TMP = tempfile.mkdtemp(prefix="template-tests-tmp-", dir=_IN_MEMORY)
 os.chmod(_HOOK_TMP, 0o755)  # a throwaway PostgreSQL cluster runs in here as its own user
 os.environ["TMPDIR"] = _HOOK_TMP
 tempfile.tempdir = None
@@ -34,6 +39,22 @@ atexit.register(shutil.rmtree, _HOOK_TMP, ignore_errors=True)
 @pytest.fixture(scope="session")
 def manifest():
     return MANIFEST
+
+
+def _reuse_compiled_templates() -> None:
+    """Cookiecutter builds a new Jinja environment per bake, which compiles every file and file
+    name of the template again; in a baking process, compile each distinct source once. The
+    compiled code depends only on the source and the environment's (identical) settings."""
+    compile_template = jinja2.Environment.compile
+    compiled: dict[tuple, object] = {}
+
+    def compile_once(self, source, name=None, filename=None, raw=False, defer_init=False):
+        key = (source, name, filename, raw, defer_init, tuple(sorted(self.extensions)))
+        if key not in compiled:
+            compiled[key] = compile_template(self, source, name, filename, raw, defer_init)
+        return compiled[key]
+
+    jinja2.Environment.compile = compile_once
 
 
 def _bake(answers: dict, output_dir: str, config_file: str) -> str:
@@ -54,7 +75,9 @@ def baked(tmp_path_factory, _cookiecutter_config_file) -> dict[str, Path]:
     combos = matrix()
     outputs = [str(root / f"bake{index:04d}") for index in range(len(combos))]
     config = str(_cookiecutter_config_file)
-    with concurrent.futures.ProcessPoolExecutor(os.cpu_count() or 2) as executor:
+    with concurrent.futures.ProcessPoolExecutor(
+        os.cpu_count() or 2, initializer=_reuse_compiled_templates
+    ) as executor:
         paths = executor.map(_bake, combos, outputs, [config] * len(combos), chunksize=8)
         return {combo_id(answers): Path(path) for answers, path in zip(combos, paths, strict=True)}
 
@@ -127,7 +150,10 @@ def own_test_runs(request, baked):
     admin_url = request.getfixturevalue("postgres_url") if needs_postgres else None
     needs_redis = any("cache_backend:redis" in key for key in baked)
     redis_url = request.getfixturevalue("redis_url") if needs_redis else None
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+    # One lane more than cores: while one suite waits on a server or on its gunicorn, another
+    # can use the core.
+    lanes = int(os.environ.get("MATRIX_JOBS", 0)) or (os.cpu_count() or 2) + 1
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=lanes)
     full = {combo_id(answers) for answers in covering_subset()}
 
     def run(key: str, project: Path) -> tuple[int, str]:
@@ -138,9 +164,16 @@ def own_test_runs(request, baked):
             name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
             extra["TEST_DATABASE_URL"] = create_database(admin_url, name)
         args = ["-q", "-p", "no:cacheprovider", "--basetemp", f"{project}.tmp", "tests"]
-        if key not in full:
-            args += ["-m", "not slow"]
-        return run_project_tests(project, args, project_env(extra), timeout=600)
+        if key in full:
+            return run_project_tests(project, args, project_env(extra), timeout=600)
+        # Without slow tests, and without pytest's assertion rewriting (a quarter of a suite's
+        # CPU time); a failing suite runs again with it, for the detailed report.
+        args += ["-m", "not slow"]
+        code, output = run_project_tests(project, [*args, "--assert=plain"], project_env(extra), 600)
+        if code != 0:
+            _, detailed = run_project_tests(project, args, project_env(extra), timeout=600)
+            output += "\n--- run again with assertion rewriting ---\n" + detailed
+        return code, output
 
     # The covering subset first: its runs are the longest.
     order = sorted(baked, key=lambda key: key not in full)

@@ -35,6 +35,7 @@ CODE_OPTIONS: dict[str, list[object]] = {
     "use_fast_json": [True, False],
     "json_library": ["orjson", "ujson"],
     "use_compression": [True, False],
+    "use_async_logging": [True, False],
 }
 
 # Options that change only names and documents; each variation is baked once.

@@ -2,26 +2,37 @@
 has imported the heavy libraries once (multiprocessing's forkserver), instead of paying a cold
 interpreter start and those imports for every one of hundreds of projects."""
 
+import gc
 import multiprocessing
 import os
 import sys
 from pathlib import Path
 
+from _pytest.config import default_plugins
+
 PRELOAD = [
+    *(f"_pytest.{plugin}" for plugin in default_plugins),
     "brotli",
     "click",
     "flask",
     "flask.testing",
     "flask_caching",
     "flask_compress",
+    "gunicorn.app.wsgiapp",
+    "gunicorn.arbiter",
+    "gunicorn.workers.sync",
     "itsdangerous",
+    "logging.handlers",
     "msgspec",
     "orjson",
     "psycopg",
     "pytest",
     "redis",
     "sqlalchemy",
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "sqlalchemy.dialects.sqlite.pysqlite",
     "sqlalchemy.orm",
+    "statistics",
     "ujson",
     "werkzeug",
 ]
@@ -32,6 +43,10 @@ _context.set_forkserver_preload(PRELOAD)
 
 def _run(project: str, args: list[str], env: dict[str, str], log: str) -> None:
     import pytest
+
+    # The preloaded libraries stay alive for the whole run: keep the collector from scanning
+    # them again and again (pytest alone runs a full collection at the end of each session).
+    gc.freeze()
 
     os.chdir(project)
     os.environ.clear()

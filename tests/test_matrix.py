@@ -12,7 +12,7 @@ IDS = list(COMBINATIONS)
 TRACES: dict[tuple[str, object], list[str]] = {
     ("database", "sqlite"): ["sqlite", "SQLite"],
     ("database", "postgresql"): ["postgresql", "PostgreSQL", "psycopg", "TEST_DATABASE_URL"],
-    ("use_connection_pooling", True): ["pooling", "DB_POOL", "QueuePool", "pre_ping", "at_fork"],
+    ("use_connection_pooling", True): ["pooling", "DB_POOL", "QueuePool", "pre_ping", "dispose(close=False)"],
     ("use_connection_pooling", False): ["NullPool"],
     ("use_eager_loading", True): ["selectinload", 'lazy="raise"', "N+1"],
     ("use_pagination", True): ["paginat", "per_page", "PER_PAGE", "cursor=", "?page="],
@@ -26,6 +26,7 @@ TRACES: dict[tuple[str, object], list[str]] = {
     ("json_library", "orjson"): ["orjson"],
     ("json_library", "ujson"): ["ujson"],
     ("use_compression", True): ["compression", "Compress", "Accept-Encoding", "brotli", "zstd"],
+    ("use_async_logging", True): ["async_logging", "QueueHandler", "QueueListener", "listener"],
 }
 
 

@@ -108,5 +108,5 @@ def test_log_file_receives_the_package_logs(tmp_path, make_app):
     app = make_app(LOG_FILE=str(log_file))
     logging.getLogger(f"{app.import_name}.test").warning("hello from the test")
     for handler in logging.getLogger(app.import_name).handlers:
-        handler.flush()
+        handler.close()  # writes out what it holds, as logging.shutdown does at exit
     assert "hello from the test" in log_file.read_text()

@@ -5,7 +5,26 @@ from typing import Any
 
 from flask import Flask
 
-from . import {% if cookiecutter.use_caching %}caching, {% endif %}commands, {% if cookiecutter.use_compression %}compression, {% endif %}db, errors{% if cookiecutter.use_fast_json %}, fast_json{% endif %}, health, logs, users
+from . import (
+{%- if cookiecutter.use_async_logging %}
+    async_logging,
+{%- endif %}
+{%- if cookiecutter.use_caching %}
+    caching,
+{%- endif %}
+    commands,
+{%- if cookiecutter.use_compression %}
+    compression,
+{%- endif %}
+    db,
+    errors,
+{%- if cookiecutter.use_fast_json %}
+    fast_json,
+{%- endif %}
+    health,
+    logs,
+    users,
+)
 from .config import from_env
 
 
@@ -22,6 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False  # /api//users is a JSON 404, not an HTML redirect
 
     logs.init_app(app)
+{%- if cookiecutter.use_async_logging %}
+    async_logging.init_app(app)
+{%- endif %}
     db.init_app(app)
 {%- if cookiecutter.use_fast_json %}
     fast_json.init_app(app)

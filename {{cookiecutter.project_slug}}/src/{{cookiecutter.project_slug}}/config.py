@@ -43,6 +43,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 {%- endif %}
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
         "REDIS_URL": environ.get("REDIS_URL") or "redis://localhost:6379/0",
+        "CACHE_KEY_PREFIX": environ.get("CACHE_KEY_PREFIX") or "{{ cookiecutter.project_slug }}:",
         "CACHE_RETRY_AFTER": _int(environ, "CACHE_RETRY_AFTER", 5),
 {%- endif %}
 {%- if cookiecutter.use_compression %}

@@ -7,6 +7,8 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
@@ -59,11 +61,17 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def make_sink(config: Mapping[str, Any]) -> logging.Handler:
+    """The handler that writes the records: LOG_FILE or stdout, in LOG_FORMAT."""
+    path = config["LOG_FILE"]
+    sink = logging.FileHandler(path, encoding="utf-8") if path else StdoutHandler()
+    json_lines = config["LOG_FORMAT"] == "json"
+    sink.setFormatter(JSONFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    return sink
+
+
 def init_app(app: Flask) -> None:
-    path = app.config["LOG_FILE"]
-    handler = logging.FileHandler(path, encoding="utf-8") if path else StdoutHandler()
-    json_lines = app.config["LOG_FORMAT"] == "json"
-    handler.setFormatter(JSONFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
+    handler = make_sink(app.config)
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger(app.import_name)
     for old in logger.handlers[:]:

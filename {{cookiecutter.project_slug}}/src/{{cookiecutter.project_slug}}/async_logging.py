@@ -1,0 +1,95 @@
+"""Asynchronous logging: a request only puts its log records on a queue; a thread of the same
+process (a QueueListener) writes them to the sinks, so a slow disk or collector never slows a
+response down.
+
+The article's version loses records at exit and breaks under forking servers. This one:
+- writes every queued record before the handler closes: at interpreter exit and in gunicorn's
+  worker_exit (both call logging.shutdown);
+- runs one listener per process: before a fork the listener writes out the queue and stops, so
+  the fork copies no thread and no half-taken lock; afterwards the parent starts it again and
+  the child (a gunicorn worker of a preloaded app) starts its own, on a fresh queue."""
+
+import copy
+import logging
+import os
+import queue
+import weakref
+from collections.abc import Iterable
+from logging.handlers import QueueHandler, QueueListener
+
+from flask import Flask
+
+_running: weakref.WeakSet["AsyncHandler"] = weakref.WeakSet()
+
+
+class AsyncHandler(QueueHandler):
+    """Enqueues records on the calling thread; a listener thread hands them to the sinks."""
+
+    def __init__(self, sinks: Iterable[logging.Handler]) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.sinks = tuple(sinks)
+        self.listener: QueueListener | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.listener = QueueListener(self.queue, *self.sinks, respect_handler_level=True)
+        self.listener.start()
+        _running.add(self)
+
+    def stop(self) -> None:
+        """Write every queued record, then end the listener thread."""
+        _running.discard(self)
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # Merge the arguments into the message now: they may change once the request moves on.
+        # A copy, so that other handlers of the record (pytest's, for one) see it unchanged.
+        record = copy.copy(record)
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+    def close(self) -> None:
+        self.stop()
+        for sink in self.sinks:
+            sink.close()
+        super().close()
+
+
+def _before_fork() -> None:
+    for handler in list(_running):
+        handler.stop()
+        _running.add(handler)  # to be started again on both sides of the fork
+
+
+def _after_fork_in_parent() -> None:
+    for handler in list(_running):
+        handler.start()
+
+
+def _after_fork_in_child() -> None:
+    for handler in list(_running):
+        handler.queue = queue.SimpleQueue()
+        handler.start()
+
+
+os.register_at_fork(
+    before=_before_fork,
+    after_in_parent=_after_fork_in_parent,
+    after_in_child=_after_fork_in_child,
+)
+
+
+def init_app(app: Flask) -> None:
+    """Put the sinks that logs.init_app gave the package logger behind a queue."""
+    logger = logging.getLogger(app.import_name)
+    sinks = logger.handlers[:]
+    handler = AsyncHandler(sinks)
+    for sink in sinks:
+        logger.removeHandler(sink)
+        # Filters read the request context, which only the request's own thread has.
+        for log_filter in sink.filters[:]:
+            sink.removeFilter(log_filter)
+            handler.addFilter(log_filter)
+    logger.addHandler(handler)

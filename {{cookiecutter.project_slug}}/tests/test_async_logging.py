@@ -1,0 +1,130 @@
+"""Asynchronous logging: a request only enqueues its records, a listener thread writes them, and
+every queued record reaches the sink when logging shuts down, in a forked child too."""
+
+import json
+import logging
+import os
+import statistics
+import threading
+import time
+
+import pytest
+from flask import Flask
+
+from {{ cookiecutter.project_slug }} import logs
+
+ACCESS = "{{ cookiecutter.project_slug }}.access"
+
+
+class GatedSink(logging.Handler):
+    """A sink that writes nothing until the test opens its gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.gate.wait(timeout=10)
+        self.records.append(record)
+
+
+class SlowSink(logging.Handler):
+    """A sink that takes `delay` seconds per record."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        time.sleep(self.delay)
+        self.records.append(record)
+
+
+@pytest.fixture
+def app_with_sink(make_app, monkeypatch):
+    """An app whose log records go to the given handler."""
+
+    def build(sink: logging.Handler) -> Flask:
+        monkeypatch.setattr(logs, "make_sink", lambda config: sink)
+        return make_app()
+
+    return build
+
+
+def shut_down_logging(app: Flask) -> None:
+    """Close the app's log handlers, as logging.shutdown does at exit (and gunicorn.conf.py
+    when a worker exits)."""
+    for handler in logging.getLogger(app.import_name).handlers:
+        handler.close()
+
+
+def access_ids(records: list[logging.LogRecord]) -> list[str]:
+    return [record.request_id for record in records if record.name == ACCESS]
+
+
+def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_with_sink):
+    sink = GatedSink()
+    app = app_with_sink(sink)
+    client = app.test_client()
+    ids = [f"blocked-{n}" for n in range(20)]
+    statuses = []
+
+    def send() -> None:
+        statuses.extend(
+            client.get("/healthz", headers={"X-Request-ID": i}).status_code for i in ids
+        )
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join(timeout=5)
+    finished_while_blocked = not sender.is_alive()
+    written_while_blocked = len(sink.records)
+    sink.gate.set()
+    sender.join()
+    assert finished_while_blocked, "the requests waited for the sink"
+    assert written_while_blocked == 0
+    assert statuses == [200] * len(ids)
+
+    shut_down_logging(app)
+    assert access_ids(sink.records) == ids
+
+
+@pytest.mark.slow
+def test_a_sink_taking_20_ms_per_record_adds_nothing_to_request_latency(app_with_sink):
+    sink = SlowSink(delay=0.02)
+    client = app_with_sink(sink).test_client()
+    latencies = []
+    for n in range(20):
+        start = time.perf_counter()
+        client.get("/healthz", headers={"X-Request-ID": f"slow-{n}"})
+        latencies.append(time.perf_counter() - start)
+    # Written synchronously, every request would take at least the sink's 20 ms.
+    assert statistics.median(latencies) < sink.delay
+
+    shut_down_logging(client.application)
+    assert access_ids(sink.records) == [f"slow-{n}" for n in range(20)]
+
+
+def test_a_forked_child_writes_its_own_records_once_and_none_of_its_parents(make_app, tmp_path):
+    log_file = tmp_path / "app.log"
+    app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
+    logger = logging.getLogger(app.import_name)
+    logger.info("parent, before the fork")
+    pid = os.fork()
+    if pid == 0:  # the child: log, shut logging down as at exit, and leave without pytest
+        code = 1
+        try:
+            logger.info("child")
+            shut_down_logging(app)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    logger.info("parent, after the fork")
+    shut_down_logging(app)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    messages = [json.loads(line)["message"] for line in log_file.read_text().splitlines()]
+    assert sorted(messages) == ["child", "parent, after the fork", "parent, before the fork"]
