@@ -169,7 +169,9 @@ def own_test_runs(request, baked):
         # Without slow tests, and without pytest's assertion rewriting (a quarter of a suite's
         # CPU time); a failing suite runs again with it, for the detailed report.
         args += ["-m", "not slow"]
-        code, output = run_project_tests(project, [*args, "--assert=plain"], project_env(extra), 600)
+        code, output = run_project_tests(
+            project, [*args, "--assert=plain"], project_env(extra), 600
+        )
         if code != 0:
             _, detailed = run_project_tests(project, args, project_env(extra), timeout=600)
             output += "\n--- run again with assertion rewriting ---\n" + detailed

@@ -12,7 +12,13 @@ IDS = list(COMBINATIONS)
 TRACES: dict[tuple[str, object], list[str]] = {
     ("database", "sqlite"): ["sqlite", "SQLite"],
     ("database", "postgresql"): ["postgresql", "PostgreSQL", "psycopg", "TEST_DATABASE_URL"],
-    ("use_connection_pooling", True): ["pooling", "DB_POOL", "QueuePool", "pre_ping", "dispose(close=False)"],
+    ("use_connection_pooling", True): [
+        "pooling",
+        "DB_POOL",
+        "QueuePool",
+        "pre_ping",
+        "dispose(close=False)",
+    ],
     ("use_connection_pooling", False): ["NullPool"],
     ("use_eager_loading", True): ["selectinload", 'lazy="raise"', "N+1"],
     ("use_pagination", True): ["paginat", "per_page", "PER_PAGE", "cursor=", "?page="],
