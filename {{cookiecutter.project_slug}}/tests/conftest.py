@@ -7,7 +7,7 @@
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, text
 
 from {{ cookiecutter.project_slug }} import create_app, db
 {%- if cookiecutter.use_caching %}
@@ -71,13 +71,23 @@ def shared_app(test_settings: dict) -> Flask:
         db.get_engine().dispose()
 
 
+@pytest.fixture(scope="session")
+def cleaner(database_url: str) -> Engine:
+    """Empties the tables between tests over a connection of its own, kept for the session
+    whatever pool the app under test uses."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def app(shared_app: Flask) -> Flask:
+def app(shared_app: Flask, cleaner: Engine) -> Flask:
     """The shared app, on empty tables{% if cookiecutter.use_caching %} and an empty cache{% endif %}."""
-    with shared_app.app_context(), db.get_engine().begin() as connection:
+    with cleaner.begin() as connection:
         connection.execute(text("DELETE FROM addresses"))
         connection.execute(text("DELETE FROM users"))
 {%- if cookiecutter.use_caching %}
+    with shared_app.app_context():
         cache.clear()
 {%- endif %}
     return shared_app
@@ -118,3 +128,15 @@ def make_user(client: FlaskClient):
         return response.json
 
     return make
+
+
+@pytest.fixture
+def seed(app: Flask):
+    """Fill the tables through the `seed` command: seed(users, addresses_per_user=1)."""
+
+    def run(users: int, addresses_per_user: int = 1) -> None:
+        args = ["seed", "--users", str(users), "--addresses-per-user", str(addresses_per_user)]
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 0, result.output
+
+    return run

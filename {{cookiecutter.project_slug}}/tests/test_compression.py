@@ -18,9 +18,8 @@ DECODE = {"br": brotli.decompress, "gzip": gzip.decompress, "zstd": zstd.decompr
 
 
 @pytest.fixture
-def page(app):
-    args = ["seed", "--users", "50", "--addresses-per-user", "3"]
-    assert app.test_cli_runner().invoke(args=args).exit_code == 0
+def page(seed):
+    seed(50, addresses_per_user=3)
     return "/api/users"
 
 

@@ -8,18 +8,12 @@ from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.models import User
 
 
-def seed(app, users: int, addresses_per_user: int = 2) -> None:
-    args = ["seed", "--users", str(users), "--addresses-per-user", str(addresses_per_user)]
-    result = app.test_cli_runner().invoke(args=args)
-    assert result.exit_code == 0, result.output
-
-
-def test_listing_users_takes_as_many_statements_for_200_users_as_for_1(app, client):
+def test_listing_users_takes_as_many_statements_for_200_users_as_for_1(app, client, seed):
     with app.app_context():
         engine = db.get_engine()
     counts = []
     for users, more in ((1, 1), (10, 9), (200, 190)):
-        seed(app, more)
+        seed(more, addresses_per_user=2)
         with count_statements(engine) as statements:
             response = client.get(f"/api/users?size={users}")  # a fresh URL for each size
         assert all(len(user["addresses"]) == 2 for user in response.json["items"])

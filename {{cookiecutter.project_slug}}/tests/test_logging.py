@@ -66,3 +66,20 @@ def test_json_format_writes_one_json_object_per_line(make_app, tmp_path):
     assert entry["logger"] == ACCESS
     assert entry["request_id"] == "json-1"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
+
+
+def test_the_traceback_of_an_unhandled_exception_reaches_the_log_file(make_app, tmp_path):
+    log_file = tmp_path / "app.log"
+    app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    app.test_client().get("/boom", headers={"X-Request-ID": "req-43"})
+    for handler in logging.getLogger(app.import_name).handlers:
+        handler.close()
+    entries = [json.loads(line) for line in log_file.read_text().splitlines()]
+    [error] = [entry for entry in entries if entry["level"] == "ERROR"]
+    assert error["request_id"] == "req-43"
+    assert "RuntimeError: kaboom" in error["exception"]

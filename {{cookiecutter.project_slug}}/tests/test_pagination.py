@@ -6,18 +6,13 @@ from {{ cookiecutter.project_slug }} import config, db
 from {{ cookiecutter.project_slug }}.config import ConfigError
 
 
-def seed(app, users: int) -> None:
-    args = ["seed", "--users", str(users), "--addresses-per-user", "1"]
-    assert app.test_cli_runner().invoke(args=args).exit_code == 0
-
-
-def test_a_page_holds_per_page_default_users(app, client):
-    seed(app, 60)
+def test_a_page_holds_per_page_default_users(client, seed):
+    seed(60)
     assert len(client.get("/api/users").json["items"]) == 50
 
 
-def test_per_page_up_to_the_maximum_is_honoured(app, client):
-    seed(app, 120)
+def test_per_page_up_to_the_maximum_is_honoured(client, seed):
+    seed(120)
     assert len(client.get("/api/users?per_page=100").json["items"]) == 100
     assert len(client.get("/api/users?per_page=7").json["items"]) == 7
 
@@ -37,11 +32,11 @@ def test_per_page_over_the_maximum_is_400(client):
     assert "per_page" in response.json["message"]
 
 
-def test_default_and_maximum_are_configurable(make_app):
+def test_default_and_maximum_are_configurable(make_app, seed):
     app = make_app(PER_PAGE_DEFAULT=3, PER_PAGE_MAX=5)
     with app.app_context():
         db.create_all()
-    seed(app, 10)
+    seed(10)
     client = app.test_client()
     assert len(client.get("/api/users").json["items"]) == 3
     assert client.get("/api/users?per_page=6").status_code == 400

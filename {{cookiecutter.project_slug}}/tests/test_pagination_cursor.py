@@ -7,11 +7,6 @@ from sql_counter import count_statements
 from {{ cookiecutter.project_slug }} import db
 
 
-def seed(app, users: int) -> None:
-    args = ["seed", "--users", str(users), "--addresses-per-user", "1"]
-    assert app.test_cli_runner().invoke(args=args).exit_code == 0
-
-
 def walk(client, per_page: int, cursor: str | None = None, on_page=None) -> list[int]:
     """Follow next_cursor to the end; return the ids seen, in order."""
     seen = []
@@ -28,8 +23,8 @@ def walk(client, per_page: int, cursor: str | None = None, on_page=None) -> list
             return seen
 
 
-def test_walking_every_page_returns_every_user_exactly_once(app, client):
-    seed(app, 23)
+def test_walking_every_page_returns_every_user_exactly_once(client, seed):
+    seed(23)
     seen = walk(client, per_page=5)
     assert len(seen) == 23
     assert seen == sorted(set(seen))
@@ -39,16 +34,16 @@ def test_an_empty_list_has_no_next_cursor(client):
     assert client.get("/api/users").json == {"items": [], "next_cursor": None}
 
 
-def test_rows_inserted_while_walking_cause_no_duplicates_or_skips(app, client, make_user):
-    seed(app, 12)
+def test_rows_inserted_while_walking_cause_no_duplicates_or_skips(client, make_user, seed):
+    seed(12)
     before = [user["id"] for user in client.get("/api/users?per_page=100").json["items"]]
     seen = walk(client, per_page=4, on_page=make_user)
     assert [user_id for user_id in seen if user_id in before] == before
     assert len(seen) == len(set(seen))
 
 
-def test_a_deep_page_takes_as_many_statements_as_the_first(app, client):
-    seed(app, 60)
+def test_a_deep_page_takes_as_many_statements_as_the_first(app, client, seed):
+    seed(60)
     with app.app_context():
         engine = db.get_engine()
     with count_statements(engine) as first:
@@ -74,8 +69,8 @@ def tampered(client) -> str:
     return f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
 
 
-def test_a_tampered_cursor_is_400(app, client):
-    seed(app, 3)
+def test_a_tampered_cursor_is_400(client, seed):
+    seed(3)
     response = client.get("/api/users", query_string={"cursor": tampered(client)})
     assert response.status_code == 400
     assert "cursor" in response.json["message"]
@@ -99,8 +94,8 @@ def test_a_tampered_cursor_is_400(app, client):
         pytest.param(lambda app, client: forged(app, [1, 2]), id="wrong-shape"),
     ],
 )
-def test_a_cursor_the_api_did_not_issue_is_400(app, client, make_cursor):
-    seed(app, 3)
+def test_a_cursor_the_api_did_not_issue_is_400(app, client, make_cursor, seed):
+    seed(3)
     response = client.get("/api/users", query_string={"cursor": make_cursor(app, client)})
     assert response.status_code == 400
     assert response.json["error"] == "bad-request"

@@ -6,13 +6,8 @@ from sql_counter import count_statements
 from {{ cookiecutter.project_slug }} import db
 
 
-def seed(app, users: int) -> None:
-    args = ["seed", "--users", str(users), "--addresses-per-user", "1"]
-    assert app.test_cli_runner().invoke(args=args).exit_code == 0
-
-
-def test_walking_every_page_returns_every_user_exactly_once(app, client):
-    seed(app, 23)
+def test_walking_every_page_returns_every_user_exactly_once(client, seed):
+    seed(23)
     first = client.get("/api/users?per_page=5").json
     assert (first["page"], first["per_page"], first["total"], first["pages"]) == (1, 5, 23, 5)
     seen = []
@@ -34,8 +29,8 @@ def test_an_empty_list_is_page_1_of_0(client):
     }
 
 
-def test_the_last_page_takes_as_many_statements_as_the_first(app, client):
-    seed(app, 60)
+def test_the_last_page_takes_as_many_statements_as_the_first(app, client, seed):
+    seed(60)
     with app.app_context():
         engine = db.get_engine()
     with count_statements(engine) as first:
@@ -46,8 +41,8 @@ def test_the_last_page_takes_as_many_statements_as_the_first(app, client):
     assert len(last) == len(first)
 
 
-def test_a_page_past_the_last_is_400(app, client):
-    seed(app, 10)
+def test_a_page_past_the_last_is_400(client, seed):
+    seed(10)
     response = client.get("/api/users?per_page=5&page=3")
     assert response.status_code == 400
     assert "page" in response.json["message"]
@@ -55,8 +50,8 @@ def test_a_page_past_the_last_is_400(app, client):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "2.0", "3", "9" * 40])
-def test_a_page_that_does_not_exist_is_400(app, client, page):
-    seed(app, 10)
+def test_a_page_that_does_not_exist_is_400(client, page, seed):
+    seed(10)
     response = client.get("/api/users", query_string={"per_page": 5, "page": page})
     assert response.status_code == 400
     assert response.json["error"] == "bad-request"

@@ -5,11 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-{%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy import create_engine, event, text
-{%- else %}
 from sqlalchemy import event, text
-{%- endif %}
 
 from {{ cookiecutter.project_slug }} import db
 
@@ -100,19 +96,17 @@ def test_pool_settings_come_from_the_configuration(make_app):
 
 
 def test_a_connection_killed_by_the_server_is_replaced_without_a_failed_request(
-    app, client, database_url
+    app, client, cleaner
 ):
     assert client.get("/readyz").status_code == 200  # the pool now holds a connection
     pool = watch(app)
-    admin = create_engine(database_url)
-    with admin.connect() as connection:
+    with cleaner.connect() as connection:  # every other connection to the database dies
         killed = connection.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         ).scalar()
-    admin.dispose()
     assert killed >= 1
     assert client.get("/readyz").status_code == 200
     assert pool.connects == 1  # the dead connection was noticed by the ping and replaced
