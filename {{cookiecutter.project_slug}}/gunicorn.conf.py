@@ -28,6 +28,9 @@ max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn's control socket (for gunicornc) has one default path per user, which every service
+# and test run on the host would share: off.
+control_socket_disable = True
 
 
 def worker_exit(server, worker) -> None:
