@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,8 @@ from {{ cookiecutter.project_slug }} import logs
 
 CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 ACCESS = "{{ cookiecutter.project_slug }}.access"
-REQUESTS = 20
-SINK_DELAY = 0.005  # seconds per record: records are still waiting to be written at SIGTERM
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+REQUESTS = 32
+SINK_DELAY = 0.005  # seconds per record: some are still waiting to be written at SIGTERM
 
 
 def serve(argv: list[str], environ: dict[str, str]) -> None:
@@ -50,21 +45,10 @@ def serve(argv: list[str], environ: dict[str, str]) -> None:
     wsgiapp.run()
 
 
-def wait_until_listening(port: int, server: multiprocessing.Process) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and server.is_alive():
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except ConnectionRefusedError:
-            time.sleep(0.01)
-    raise AssertionError("gunicorn did not start listening")
-
-
-def get(port: int, path: str, request_id: str) -> int:
+def get(port: int, request_id: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.request("GET", path, headers={"X-Request-ID": request_id})
+        connection.request("GET", "/api/users", headers={"X-Request-ID": request_id})
         return connection.getresponse().status
     finally:
         connection.close()
@@ -75,25 +59,31 @@ def get(port: int, path: str, request_id: str) -> int:
 def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     test_settings, tmp_path, preload
 ):
-    port = free_port()
+    # The test binds the socket and gunicorn inherits it: no other process can take the port
+    # in between, and requests wait in its backlog until a worker is ready.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     log_file = tmp_path / "access.log"
     environ = {
         **{name: str(value) for name, value in test_settings.items()},
-        "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "LOG_FILE": str(log_file),
         "LOG_FORMAT": "json",
     }
-    argv = ["--config", str(CONFIG), *(["--preload"] if preload else [])]
+    argv = ["--config", str(CONFIG), "--bind", f"fd://{listener.fileno()}"]
+    if preload:
+        argv.append("--preload")
     server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ))
     server.start()
     ids = [f"gunicorn-{n}" for n in range(REQUESTS)]
     try:
-        wait_until_listening(port, server)
-        statuses = [get(port, "/api/users", request_id) for request_id in ids]
+        # 8 at a time: records arrive faster than the sink writes them, and queue up.
+        with ThreadPoolExecutor(8) as clients:
+            statuses = list(clients.map(get, [port] * len(ids), ids))
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.join(timeout=30)
+        listener.close()
     assert server.exitcode == 0
     assert statuses == [200] * REQUESTS
 
