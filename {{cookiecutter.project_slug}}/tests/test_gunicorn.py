@@ -61,8 +61,8 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
 ):
     # The test binds the socket and gunicorn inherits it: no other process can take the port
     # in between, and requests wait in its backlog until a worker is ready.
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
+    server_socket = socket.create_server(("127.0.0.1", 0))
+    port = server_socket.getsockname()[1]
     log_file = tmp_path / "access.log"
     environ = {
         **{name: str(value) for name, value in test_settings.items()},
@@ -70,7 +70,7 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
         "LOG_FILE": str(log_file),
         "LOG_FORMAT": "json",
     }
-    argv = ["--config", str(CONFIG), "--bind", f"fd://{listener.fileno()}"]
+    argv = ["--config", str(CONFIG), "--bind", f"fd://{server_socket.fileno()}"]
     if preload:
         argv.append("--preload")
     server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ))
@@ -83,7 +83,7 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.join(timeout=30)
-        listener.close()
+        server_socket.close()
     assert server.exitcode == 0
     assert statuses == [200] * REQUESTS
 
