@@ -24,8 +24,21 @@ REQUESTS = 32
 SINK_DELAY = 0.005  # seconds per record: some are still waiting to be written at SIGTERM
 
 
-def serve(argv: list[str], environ: dict[str, str]) -> None:
-    """What the `gunicorn` command runs, in a process forked from this one, with a slow sink."""
+class Gunicorn(wsgiapp.WSGIApplication):
+    """The `gunicorn` command; each worker leaves a file in `ready` once it handles signals
+    and requests (a SIGTERM that reaches a worker still booting is lost, in gunicorn itself)."""
+
+    def __init__(self, ready: Path) -> None:
+        self.ready = ready
+        super().__init__("%(prog)s [OPTIONS] [APP_MODULE]")
+
+    def load_config(self) -> None:
+        super().load_config()
+        self.cfg.set("post_worker_init", lambda worker: (self.ready / str(worker.pid)).touch())
+
+
+def serve(argv: list[str], environ: dict[str, str], ready: Path) -> None:
+    """gunicorn with this command line, in a process forked from this one, with a slow sink."""
     os.environ.update(environ)
     make_sink = logs.make_sink
 
@@ -42,7 +55,15 @@ def serve(argv: list[str], environ: dict[str, str]) -> None:
 
     logs.make_sink = slow_sink
     sys.argv = ["gunicorn", *argv]
-    wsgiapp.run()
+    Gunicorn(ready).run()
+
+
+def wait_for_workers(ready: Path, count: int, server: multiprocessing.Process) -> None:
+    deadline = time.monotonic() + 20
+    while len(list(ready.iterdir())) < count:
+        assert server.is_alive(), "gunicorn exited"
+        assert time.monotonic() < deadline, "gunicorn's workers did not start"
+        time.sleep(0.01)
 
 
 def get(port: int, request_id: str) -> int:
@@ -73,10 +94,13 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     argv = ["--config", str(CONFIG), "--bind", f"fd://{server_socket.fileno()}"]
     if preload:
         argv.append("--preload")
-    server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ))
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ, ready))
     server.start()
     ids = [f"gunicorn-{n}" for n in range(REQUESTS)]
     try:
+        wait_for_workers(ready, 2, server)
         # 8 at a time: records arrive faster than the sink writes them, and queue up.
         with ThreadPoolExecutor(8) as clients:
             statuses = list(clients.map(get, [port] * len(ids), ids))
