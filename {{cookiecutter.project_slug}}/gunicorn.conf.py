@@ -35,7 +35,8 @@ control_socket_disable = True
 
 def worker_exit(server, worker) -> None:
     """Hand every pending log record to its sink before the worker process ends."""
-    logging.shutdown()
+    if os.getpid() == worker.pid:  # gunicorn also calls this in the master, for a lost worker
+        logging.shutdown()
 
 
 def on_exit(server) -> None:

@@ -4,6 +4,7 @@ every queued record reaches the sink when logging shuts down, in a forked child 
 import json
 import logging
 import os
+import signal
 import statistics
 import threading
 import time
@@ -89,6 +90,8 @@ def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_wit
 
     shut_down_logging(app)
     assert access_ids(sink.records) == ids
+    logging.getLogger(app.import_name).warning("logged after the shutdown")
+    assert sink.records[-1].getMessage() == "logged after the shutdown"
 
 
 @pytest.mark.slow
@@ -113,15 +116,26 @@ def test_a_forked_child_writes_its_own_records_once_and_none_of_its_parents(make
     logger = logging.getLogger(app.import_name)
     logger.info("parent, before the fork")
     pid = os.fork()
-    if pid == 0:  # the child: log, shut logging down as at exit, and leave without pytest
+    if pid == 0:  # the child: log, see its own listener write it, shut down, leave without pytest
         code = 1
         try:
             logger.info("child")
+            deadline = time.monotonic() + 10
+            while '"child"' not in log_file.read_text() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            written_while_running = '"child"' in log_file.read_text()
             shut_down_logging(app)
-            code = 0
+            code = 0 if written_while_running else 2
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    deadline = time.monotonic() + 30
+    while (waited := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung while shutting logging down")
+        time.sleep(0.01)
+    _, status = waited
     logger.info("parent, after the fork")
     shut_down_logging(app)
 

@@ -107,6 +107,9 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.join(timeout=30)
+        if server.is_alive():  # hung: leave no server behind (its workers exit with it)
+            server.kill()
+            server.join()
         server_socket.close()
     assert server.exitcode == 0
     assert statuses == [200] * REQUESTS

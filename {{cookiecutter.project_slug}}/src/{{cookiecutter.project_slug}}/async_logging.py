@@ -4,7 +4,7 @@ response down.
 
 The article's version loses records at exit and breaks under forking servers. This one:
 - writes every queued record before the handler closes: at interpreter exit and in gunicorn's
-  worker_exit (both call logging.shutdown);
+  worker_exit (both call logging.shutdown); records logged later are written synchronously;
 - runs one listener per process: before a fork the listener writes out the queue and stops, so
   the fork copies no thread and no half-taken lock; afterwards the parent starts it again and
   the child (a gunicorn worker of a preloaded app) starts its own, on a fresh queue."""
@@ -37,11 +37,30 @@ class AsyncHandler(QueueHandler):
         _running.add(self)
 
     def stop(self) -> None:
-        """Write every queued record, then end the listener thread."""
+        """Write every queued record, then end the listener thread. Until the next start,
+        records are written by the thread that logs them."""
         _running.discard(self)
-        if self.listener is not None:
-            self.listener.stop()
-            self.listener = None
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.stop()  # writes what was queued before its stop marker
+            while True:  # and whatever a thread slipped in after it
+                try:
+                    record = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if record is not None:
+                    self.write(record)
+
+    def write(self, record: logging.LogRecord) -> None:
+        for sink in self.sinks:
+            if record.levelno >= sink.level:
+                sink.handle(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.listener is None:  # stopped: written here, so nothing logged after close is lost
+            self.write(self.prepare(record))
+        else:
+            super().emit(record)
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         # Merge the arguments into the message now: they may change once the request moves on.
