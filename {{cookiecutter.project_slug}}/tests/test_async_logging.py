@@ -94,6 +94,22 @@ def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_wit
     assert sink.records[-1].getMessage() == "logged after the shutdown"
 
 
+def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink):
+    # The listener thread must not format tracebacks: Python 3.11 parses source code to do so,
+    # which breaks when another thread (werkzeug building a URL map) parses at the same time.
+    sink = SlowSink(delay=0)
+    app = app_with_sink(sink)
+    try:
+        raise RuntimeError("kaboom")
+    except RuntimeError:
+        logging.getLogger(app.import_name).exception("failed")
+    shut_down_logging(app)
+    (record,) = sink.records
+    assert record.exc_info is None
+    assert record.exc_text.startswith("Traceback")
+    assert record.exc_text.endswith("RuntimeError: kaboom")
+
+
 @pytest.mark.slow
 def test_a_sink_taking_20_ms_per_record_adds_nothing_to_request_latency(app_with_sink):
     sink = SlowSink(delay=0.02)

@@ -20,6 +20,7 @@ from logging.handlers import QueueHandler, QueueListener
 from flask import Flask
 
 _running: weakref.WeakSet["AsyncHandler"] = weakref.WeakSet()
+_TRACEBACKS = logging.Formatter()
 
 
 class AsyncHandler(QueueHandler):
@@ -63,10 +64,16 @@ class AsyncHandler(QueueHandler):
             super().emit(record)
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        # Merge the arguments into the message now: they may change once the request moves on.
         # A copy, so that other handlers of the record (pytest's, for one) see it unchanged.
         record = copy.copy(record)
+        # Merge the arguments into the message now: they may change once the request moves on.
         record.msg, record.args = record.getMessage(), None
+        # Format the traceback here too: the queued record then holds no frames alive, and the
+        # listener never parses source code, which Python 3.11's traceback formatting does and
+        # which is not safe in two threads at once (CPython gh-106905).
+        if record.exc_info:
+            record.exc_text = record.exc_text or _TRACEBACKS.formatException(record.exc_info)
+            record.exc_info = None
         return record
 
     def close(self) -> None:
