@@ -66,6 +66,27 @@ def test_the_order_of_query_parameters_does_not_matter(app, client, make_user):
     assert hits == 0
 
 
+def test_a_repeated_parameter_in_another_order_is_another_entry(app, client, make_user):
+    make_user()
+    statements(app, client, "/api/users?a=1&a=2")
+    misses, _ = statements(app, client, "/api/users?a=2&a=1")  # `args.get` reads the first
+    assert misses > 0
+{%- if cookiecutter.cache_backend == "simple" %}
+
+
+def test_a_write_is_visible_even_after_the_full_cache_evicted_entries(make_app, seed):
+    seed(users=1)
+    client = make_app(CACHE_THRESHOLD=3).test_client()
+    (user,) = client.get("/api/users").json["items"]  # cached before this app saw a write
+    url = f"/api/users/{user['id']}"
+    client.get(url)
+    client.patch(url, json={"name": "After"})
+    for n in range(2):  # one entry more than the cache holds: it prunes
+        client.get(f"/api/users?fill={n}")
+    assert client.get(url).json["name"] == "After"
+{%- endif %}
+
+
 def test_errors_are_never_cached(app, client):
     statements(app, client, "/api/users/424242")
     again, response = statements(app, client, "/api/users/424242")

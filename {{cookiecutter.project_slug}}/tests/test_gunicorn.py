@@ -76,7 +76,13 @@ def get(port: int, request_id: str) -> int:
 
 
 @pytest.mark.usefixtures("app")  # tables created and empty
-@pytest.mark.parametrize("preload", [False, True], ids=["workers-load-the-app", "preloaded-app"])
+@pytest.mark.parametrize(
+    "preload",
+    [
+        pytest.param(False, id="workers-load-the-app"),
+        pytest.param(True, id="preloaded-app", marks=pytest.mark.slow),
+    ],
+)
 def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     test_settings, tmp_path, preload
 ):

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from . import (
 {%- if cookiecutter.use_async_logging %}
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
 {%- endif %}
     app.url_map.merge_slashes = False  # /api//users is a JSON 404, not an HTML redirect
+    app.session_interface = NoCookieSession()
 
     logs.init_app(app)
 {%- if cookiecutter.use_async_logging %}
@@ -60,3 +62,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     commands.init_app(app)
     return app
+
+
+class NoCookieSession(SecureCookieSessionInterface):
+    """A JSON API keeps no cookie session: every request gets Flask's null session, so no
+    cookie is parsed and no signer is built from SECRET_KEY on each request."""
+
+    def open_session(self, app, request):
+        return None

@@ -22,17 +22,20 @@ import logging
 import time
 {% endif -%}
 import uuid
+from operator import itemgetter
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, {% if cookiecutter.cache_backend == "redis" %}current_app, {% endif %}g, request, request_finished
+from flask import Flask, Response, current_app, g, request, request_finished
 from flask_caching import Cache
 {%- if cookiecutter.cache_backend == "redis" %}
 from redis.exceptions import RedisError
 {%- endif %}
 
 cache = Cache()
+{%- if cookiecutter.cache_backend == "redis" %}
 GENERATION_KEY = "users:generation"
+{%- endif %}
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 {%- if cookiecutter.cache_backend == "redis" %}
 
@@ -49,6 +52,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CACHE_TYPE", "SimpleCache")
 {%- endif %}
     cache.init_app(app)
+{%- if cookiecutter.cache_backend == "simple" %}
+    app.extensions["users_cache_generation"] = Generation()
+{%- endif %}
 {%- if cookiecutter.cache_backend == "redis" %}
     app.extensions["redis_health"] = RedisHealth(app.config["CACHE_RETRY_AFTER"])
 {%- endif %}
@@ -70,7 +76,7 @@ def _serve_from_cache() -> Response | None:
         health.failed()
         return None
 {%- else %}
-    key = _key(cache.get(GENERATION_KEY))
+    key = _key(current_app.extensions["users_cache_generation"].value)
     entry = cache.get(key)
 {%- endif %}
     if entry is None:
@@ -84,7 +90,11 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
     if request.blueprint != "users":
         return
     if request.method in WRITE_METHODS and response.status_code < 400:
+{%- if cookiecutter.cache_backend == "redis" %}
         _write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # a new generation, kept forever
+{%- else %}
+        current_app.extensions["users_cache_generation"].value = uuid.uuid4().hex
+{%- endif %}
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
         headers = {
             name: value
@@ -95,7 +105,9 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
 
 
 def _key(generation: str | None) -> str:
-    query = urlencode(sorted(request.args.items(multi=True)))
+    # Sorted by name only: the stable sort keeps the values of a repeated name in their order,
+    # which matters (`?a=1&a=2` is not `?a=2&a=1`: the first value is the one read).
+    query = urlencode(sorted(request.args.items(multi=True), key=itemgetter(0)))
 {%- if cookiecutter.use_compression %}
     encoding = request.headers.get("Accept-Encoding", "").replace(" ", "").lower()
     return f"users:{generation or 0}:{request.path}?{query}#{encoding}"
@@ -153,6 +165,13 @@ def ping() -> bool:
 {%- else %}
 
 
-def _write(key: str, value: Any, timeout: int | None = None) -> None:
-    cache.set(key, value, timeout=timeout)
+class Generation:
+    """This process's cache generation. It lives beside the SimpleCache, not in it: the cache
+    evicts the entries that expire first once it is full, and one kept forever goes first."""
+
+    value = "0"
+
+
+def _write(key: str, value: Any) -> None:
+    cache.set(key, value)
 {%- endif %}

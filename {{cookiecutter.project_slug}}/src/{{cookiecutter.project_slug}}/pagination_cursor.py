@@ -6,13 +6,13 @@ walks the list cause no duplicates and no skips. The cursor is signed with SECRE
 tampered, forged or stale-format cursor is a 400, and it only ever becomes a bound integer.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Select
+from sqlalchemy import Row, Select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.exceptions import BadRequest
 
@@ -29,18 +29,22 @@ class Cursor(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def paginate(
-    query: Select, key: InstrumentedAttribute, serialize: Callable[[Any], dict[str, Any]]
+    query: Select,
+    key: InstrumentedAttribute[int],
+    serialize: Callable[[Sequence[Row]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
+    """A page of `query`'s rows in `key` order; `serialize` makes the page's items, each of
+    which holds its `key`."""
     per_page = per_page_arg()
     after = _read_cursor(request.args.get("cursor"))
     if after is not None:
         query = query.where(key > after)
-    rows = get_session().scalars(query.order_by(key).limit(per_page + 1)).all()
-    page = rows[:per_page]
+    rows = get_session().execute(query.order_by(key).limit(per_page + 1)).all()
+    items = serialize(rows[:per_page])
     has_more = len(rows) > per_page
     return {
-        "items": [serialize(row) for row in page],
-        "next_cursor": make_cursor(getattr(page[-1], key.key)) if has_more else None,
+        "items": items,
+        "next_cursor": make_cursor(items[-1][key.key]) if has_more else None,
     }
 
 

@@ -4,10 +4,10 @@ Simple and random-access, but the database still walks every skipped row: a deep
 more than the first one. Choose the cursor style for large tables.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.exceptions import BadRequest
 
@@ -18,8 +18,11 @@ MAX_PAGE = 10**9
 
 
 def paginate(
-    query: Select, key: InstrumentedAttribute, serialize: Callable[[Any], dict[str, Any]]
+    query: Select,
+    key: InstrumentedAttribute[int],
+    serialize: Callable[[Sequence[Row]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
+    """A page of `query`'s rows in `key` order; `serialize` makes the page's items."""
     per_page = per_page_arg()
     page = int_arg("page", 1, MAX_PAGE)
     session = get_session()
@@ -27,9 +30,9 @@ def paginate(
     pages = -(-total // per_page)
     if page > max(pages, 1):
         raise BadRequest(f"page {page} is past the last page, {max(pages, 1)}.")
-    rows = session.scalars(query.order_by(key).offset((page - 1) * per_page).limit(per_page))
+    rows = session.execute(query.order_by(key).offset((page - 1) * per_page).limit(per_page))
     return {
-        "items": [serialize(row) for row in rows],
+        "items": serialize(rows.all()),
         "page": page,
         "per_page": per_page,
         "total": total,

@@ -3,6 +3,7 @@
 from typing import Annotated, Any
 
 import msgspec
+from sqlalchemy import Row
 
 from .models import CITY_MAX, EMAIL_MAX, NAME_MAX, STREET_MAX, Address, User
 
@@ -42,15 +43,18 @@ class AddressCreate(msgspec.Struct, forbid_unknown_fields=True):
     city: City
 
 
-def address_to_dict(address: Address) -> dict[str, Any]:
+def address_to_dict(address: Address | Row) -> dict[str, Any]:
     return {"id": address.id, "street": address.street, "city": address.city}
 
 
-def user_to_dict(user: User) -> dict[str, Any]:
+def user_to_dict(user: User | Row, addresses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A user (an ORM object, or a row of the users table with its `addresses` given)."""
     return {
         "id": user.id,
         "name": user.name,
         "email": user.email,
         "created_at": user.created_at.isoformat(timespec="microseconds"),
-        "addresses": [address_to_dict(address) for address in user.addresses],
+        "addresses": [address_to_dict(address) for address in user.addresses]
+        if addresses is None
+        else addresses,
     }

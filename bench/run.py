@@ -1,0 +1,828 @@
+"""Benchmark the generated service: all techniques on, all off, each one alone, and a bare Flask
+app as the ceiling, side by side in one run on one machine.
+
+    python bench/run.py                       # about 12 minutes; writes docs/benchmarks.md
+    python bench/run.py --duration 5 --repeats 3 --output /tmp/benchmarks.md
+
+What it does:
+- bakes the projects with the template (the database option matches the database used);
+- seeds one database with 2,000 users x 3 addresses, and a second with 100,000 users for deep
+  pages: PostgreSQL when one is available (BENCH_DATABASE_URL names a server, else a throwaway
+  one is started as the template tests do), else SQLite;
+- serves every project with its own gunicorn.conf.py (2 sync workers, max_requests off) on
+  127.0.0.1, and the ceiling with the same file;
+- loads each with wrk (or locust when wrk is missing): 16 connections, `--duration` seconds,
+  configurations alternating round by round, `--repeats` rounds, medians reported;
+- counts SQL statements and database connections per request in-process, with the project's
+  own engine, and the bytes of one response as they cross the socket.
+Every load is bounded in time and targets 127.0.0.1 only.
+"""
+
+import argparse
+import contextlib
+import csv
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from services import ServiceMissing, free_port, postgres  # noqa: E402
+
+PACKAGE = "users_api"
+SECRET_KEY = "benchmark-secret-key"  # shared by the workers and the cursor made for deep pages
+ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what current browsers send
+USERS, ADDRESSES, DEEP_USERS, PER_PAGE = 2_000, 3, 100_000, 50
+TECHNIQUES = {
+    "use_connection_pooling": "pooling",
+    "use_eager_loading": "eager-loading",
+    "use_pagination": "pagination",
+    "use_caching": "caching",
+    "use_fast_json": "fast-json",
+    "use_compression": "compression",
+    "use_async_logging": "async-logging",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    context: tuple[tuple[str, bool], ...]
+
+    @property
+    def options(self) -> dict[str, bool]:
+        return dict(self.context)
+
+    @property
+    def list_path(self) -> str:
+        return f"/api/users?per_page={PER_PAGE}" if self.options["use_pagination"] else "/api/users"
+
+
+def configs() -> list[Config]:
+    off = dict.fromkeys(TECHNIQUES, False)
+    on = dict.fromkeys(TECHNIQUES, True)
+    found = [
+        Config("all-off", tuple(off.items())),
+        Config("all-on", tuple(on.items())),
+        Config("all-on-uncached", tuple((on | {"use_caching": False}).items())),
+    ]
+    found += [
+        Config(f"only-{short}", tuple((off | {option: True}).items()))
+        for option, short in TECHNIQUES.items()
+    ]
+    return found
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One load: a configuration's server (on a database, with a log sink) and one URL."""
+
+    key: str
+    config: str  # a Config name, or "ceiling"
+    path: str
+    database: str = "main"  # "main" (2,000 users) or "deep" (100,000 users)
+    sink: str = "file"  # "file" or "slow" (a log pipe that drains slowly)
+
+    @property
+    def server(self) -> tuple[str, str, str]:
+        return (self.config, self.database, self.sink)
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases
+
+
+@contextlib.contextmanager
+def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ("postgresql" | "sqlite", {"main": url, "deep": url})."""
+    if kind in ("auto", "postgresql"):
+        # Only a server named for the benchmark: it drops and creates databases on it.
+        os.environ.pop("DATABASE_URL", None)
+        if os.environ.get("BENCH_DATABASE_URL"):
+            os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        try:
+            with postgres() as server_url:
+                yield (
+                    "postgresql",
+                    {
+                        "main": _fresh_pg_database(server_url, "bench_10x"),
+                        "deep": _fresh_pg_database(server_url, "bench_10x_deep"),
+                    },
+                )
+                return
+        except ServiceMissing:
+            if kind == "postgresql":
+                raise
+    yield "sqlite", {name: f"sqlite:///{workdir / f'{name}.sqlite3'}" for name in ("main", "deep")}
+
+
+def _fresh_pg_database(server_url: str, name: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def seed(project: Path, url: str, users: int) -> None:
+    run_in_project(
+        project,
+        url,
+        [
+            "-m",
+            "flask",
+            "--app",
+            PACKAGE,
+            "seed",
+            "--users",
+            str(users),
+            "--addresses-per-user",
+            str(ADDRESSES),
+        ],
+        timeout=900,
+    )
+    if url.startswith("postgresql"):
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE")
+
+
+# ---------------------------------------------------------------------------------------------
+# Projects and servers
+
+
+def bake(config: Config, database: str, workdir: Path) -> Path:
+    from cookiecutter.main import cookiecutter
+
+    output = workdir / "projects" / config.name
+    context = {**config.options, "database": database}
+    return Path(
+        cookiecutter(str(ROOT), no_input=True, output_dir=str(output), extra_context=context)
+    )
+
+
+def project_env(project: Path, url: str, **extra: str) -> dict[str, str]:
+    return dict(
+        os.environ,
+        PYTHONPATH=str(project / "src"),
+        DATABASE_URL=url,
+        SECRET_KEY=SECRET_KEY,
+        LOG_LEVEL="INFO",
+        **extra,
+    )
+
+
+def run_in_project(project: Path, url: str, args: list[str], timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=project,
+        env=project_env(project, url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed in {project}:\n{result.stderr}")
+    return result.stdout
+
+
+class Server:
+    """gunicorn with 2 sync workers on 127.0.0.1, started with the project's gunicorn.conf.py."""
+
+    def __init__(
+        self,
+        name: str,
+        conf: Path,
+        cwd: Path,
+        env: dict[str, str],
+        app: str | None,
+        ready_path: str,
+        logdir: Path,
+    ) -> None:
+        self.port = free_port()
+        env = env | {
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_WORKER_CLASS": "sync",
+            "GUNICORN_THREADS": "1",
+            "GUNICORN_MAX_REQUESTS": "0",  # no worker restarts in the middle of a measurement
+        }
+        command = [sys.executable, "-m", "gunicorn", "-c", str(conf), *([app] if app else [])]
+        self.output = open(logdir / f"{name}.gunicorn.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.ready_path = ready_path
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}: see {self.output.name}"
+                )
+            with contextlib.suppress(OSError):
+                if http_get(self.port, self.ready_path, "identity")[0] == 200:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer in {timeout}s: see {self.output.name}")
+
+    def wait_idle(self, timeout: float = 120) -> None:
+        """Wait until the workers have finished the requests a load left behind: a sync worker
+        completes every request it accepted, even one whose client has gone."""
+        deadline = time.monotonic() + timeout
+        before = cpu_ticks(self.process.pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = cpu_ticks(self.process.pid)
+            if now - before <= 1:
+                return
+            before = now
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.output.close()
+
+
+def cpu_ticks(pid: int) -> int:
+    """CPU time used so far by a process and its children (gunicorn's workers), in ticks."""
+    total = 0
+    for process in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError), open(f"/proc/{process}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [int(child) for child in children.read().split()]
+    return []
+
+
+class SlowSink:
+    """A named pipe the servers log to, drained at `rate` bytes per second: a log collector
+    that falls behind. While draining fast, it empties the backlog between two loads."""
+
+    def __init__(self, path: Path, rate: float) -> None:
+        os.mkfifo(path)
+        self.path, self.rate = path, rate
+        self.fast = threading.Event()
+        self.last_read = time.monotonic()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            with open(self.path, "rb", buffering=0) as pipe:  # waits for a writer
+                while chunk := pipe.read(1024):
+                    self.last_read = time.monotonic()
+                    if not self.fast.is_set():
+                        time.sleep(len(chunk) / self.rate)
+
+    def empty(self, quiet: float = 0.5, timeout: float = 120) -> None:
+        """Drain at full speed until nothing has arrived for `quiet` seconds."""
+        self.fast.set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() - self.last_read < quiet and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.fast.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements
+
+
+def http_get(port: int, path: str, accept_encoding: str) -> tuple[int, bytes]:
+    """One request over a raw socket: the status and every byte of the response."""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Accept-Encoding: {accept_encoding}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request.encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    response = b"".join(chunks)
+    return int(response.split(b" ", 2)[1]), response
+
+
+PROBE = """
+import json, sys
+from sqlalchemy import event
+from {package} import create_app
+from {package}.db import get_engine
+
+path, accept_encoding = sys.argv[1], sys.argv[2]
+app = create_app({{"LOG_LEVEL": "WARNING"}})
+with app.app_context():
+    engine = get_engine()
+counts = {{"statements": 0, "connections": 0}}
+
+@event.listens_for(engine, "before_cursor_execute")
+def statement(*args):
+    counts["statements"] += 1
+
+@event.listens_for(engine, "connect")
+def connect(*args):
+    counts["connections"] += 1
+
+client = app.test_client()
+for _ in range(2):  # warm: pools filled, caches stored
+    client.get(path, headers={{"Accept-Encoding": accept_encoding}})
+counts.update(statements=0, connections=0)
+repeat = 5
+for _ in range(repeat):
+    response = client.get(path, headers={{"Accept-Encoding": accept_encoding}})
+    assert response.status_code == 200, response.status
+measured = {{name: count / repeat for name, count in counts.items()}}
+body = client.get(path, headers={{"Accept-Encoding": "identity"}}).get_json()
+measured["users"] = len(body["items"]) if "items" in body else 1
+print(json.dumps(measured))
+"""
+
+
+def probe(project: Path, url: str, path: str) -> dict[str, float]:
+    import json
+
+    code = PROBE.format(package=PACKAGE)
+    return json.loads(run_in_project(project, url, ["-c", code, path, ACCEPT_ENCODING]))
+
+
+def deep_cursor(project: Path, url: str) -> str:
+    code = (
+        f"from {PACKAGE} import create_app\nfrom {PACKAGE}.pagination_cursor import make_cursor\n"
+        f"with create_app().app_context(): print(make_cursor({DEEP_USERS - PER_PAGE}))"
+    )
+    return run_in_project(project, url, ["-c", code]).strip()
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def load_wrk(port: int, path: str, duration: float, connections: int) -> dict[str, float]:
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "30s",
+        "-H",
+        f"Accept-Encoding: {ACCEPT_ENCODING}",
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    out = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
+    if failed := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise RuntimeError(f"{failed.group(1)} failed responses from {path}:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+    }
+
+
+def load_locust(port: int, path: str, duration: float, connections: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "run"
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(connections),
+            "-r",
+            str(connections),
+            "-t",
+            f"{int(duration)}s",
+            "--stop-timeout",
+            "5",
+            "--only-summary",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--loglevel",
+            "WARNING",
+        ]
+        env = dict(os.environ, BENCH_PATH=path, BENCH_ACCEPT_ENCODING=ACCEPT_ENCODING)
+        subprocess.run(command, env=env, capture_output=True, timeout=duration + 60)
+        with open(f"{prefix}_stats.csv", newline="") as stats:
+            row = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
+    if int(row["Failure Count"]):
+        raise RuntimeError(f"{row['Failure Count']} failed responses from {path}")
+    return {"rps": float(row["Requests/s"]), "p50": float(row["50%"]), "p99": float(row["99%"])}
+
+
+def load_generator() -> tuple[str, object]:
+    if shutil.which("wrk"):
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+        return f"wrk {version[1] if len(version) > 1 else ''}".strip(), load_wrk
+    try:
+        import locust
+    except ImportError:
+        sys.exit(
+            "Needs a load generator: install wrk (apt-get install wrk) or locust "
+            "(pip install -r bench/requirements.txt)."
+        )
+    return f"locust {locust.__version__} (FastHttpUser)", load_locust
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def scenarios(all_configs: list[Config], cursor: str) -> list[Scenario]:
+    found = [Scenario("ceiling", "ceiling", "/")]
+    found += [
+        Scenario(f"list:{config.name}", config.name, config.list_path) for config in all_configs
+    ]
+    found += [
+        Scenario("one:all-off", "all-off", "/api/users/1"),
+        Scenario("one:only-pooling", "only-pooling", "/api/users/1"),
+        Scenario("slow-sink:all-off", "all-off", "/api/users/1", sink="slow"),
+        Scenario("slow-sink:only-async-logging", "only-async-logging", "/api/users/1", sink="slow"),
+        Scenario(
+            "deep-first:only-pagination",
+            "only-pagination",
+            f"/api/users?per_page={PER_PAGE}",
+            database="deep",
+        ),
+        Scenario(
+            "deep-last:only-pagination",
+            "only-pagination",
+            f"/api/users?per_page={PER_PAGE}&cursor={cursor}",
+            database="deep",
+        ),
+    ]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per load (default 10)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; medians are reported")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--database", choices=("auto", "postgresql", "sqlite"), default="auto")
+    parser.add_argument(
+        "--sink-rate",
+        type=float,
+        default=24_000,
+        help="bytes/s the slow log sink drains (default: ~5 ms per access line)",
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--only", help="comma-separated scenario keys (for a quick look)")
+    args = parser.parse_args()
+    if args.repeats < 1 or args.duration <= 0:
+        parser.error("--repeats and --duration must be positive")
+    generator_name, load = load_generator()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-10x-"))
+    servers: dict[tuple[str, str, str], Server] = {}
+    sink = SlowSink(workdir / "slow-sink.pipe", args.sink_rate)
+    try:
+        with databases(args.database, workdir) as (database, urls):
+            print(
+                f"Working in {workdir}; database {database}; load with {generator_name}", flush=True
+            )
+            all_configs = configs()
+            projects = {config.name: bake(config, database, workdir) for config in all_configs}
+            print("Seeding ...", flush=True)
+            seed(projects["all-off"], urls["main"], USERS)
+            seed(projects["all-off"], urls["deep"], DEEP_USERS)
+            cursor = deep_cursor(projects["only-pagination"], urls["deep"])
+            chosen = scenarios(all_configs, cursor)
+            if args.only:
+                keys = set(args.only.split(","))
+                chosen = [scenario for scenario in chosen if scenario.key in keys]
+
+            for scenario in chosen:
+                if scenario.server in servers:
+                    continue
+                name = "-".join(scenario.server)
+                log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
+                if scenario.config == "ceiling":
+                    conf = projects["all-on"] / "gunicorn.conf.py"
+                    env = dict(os.environ, PYTHONPATH=str(ROOT / "bench"))
+                    server = Server(name, conf, ROOT / "bench", env, "ceiling:app", "/", workdir)
+                else:
+                    project = projects[scenario.config]
+                    env = project_env(project, urls[scenario.database], LOG_FILE=str(log_file))
+                    server = Server(
+                        name, project / "gunicorn.conf.py", project, env, None, "/healthz", workdir
+                    )
+                servers[scenario.server] = server
+            for server in servers.values():
+                server.wait_ready()
+
+            facts: dict[str, dict[str, float]] = {}
+            for scenario in chosen:
+                if scenario.config == "ceiling":
+                    facts[scenario.key] = {"statements": 0, "connections": 0, "users": 0}
+                else:
+                    project = projects[scenario.config]
+                    facts[scenario.key] = probe(project, urls[scenario.database], scenario.path)
+                status, response = http_get(
+                    servers[scenario.server].port, scenario.path, ACCEPT_ENCODING
+                )
+                assert status == 200, (scenario, response[:300])
+                facts[scenario.key]["bytes"] = len(response)
+                facts[scenario.key]["encoding"] = _header(response, b"content-encoding")
+
+            runs: dict[str, list[dict[str, float]]] = {scenario.key: [] for scenario in chosen}
+            for round_number in range(args.repeats + 1):  # round 0 warms up, unrecorded
+                duration = min(2.0, args.duration) if round_number == 0 else args.duration
+                order = chosen[round_number % len(chosen) :] + chosen[: round_number % len(chosen)]
+                for scenario in order:
+                    port = servers[scenario.server].port
+                    if scenario.sink == "slow":
+                        sink.empty()
+                    result = load(port, scenario.path, duration, args.connections)
+                    servers[scenario.server].wait_idle()
+                    if not result["rps"]:
+                        sys.exit(
+                            f"No response to {scenario.key} in {duration:g} s: raise --duration"
+                        )
+                    if round_number:
+                        runs[scenario.key].append(result)
+                        print(
+                            f"round {round_number} {scenario.key}: {result['rps']:.0f} req/s, "
+                            f"p50 {result['p50']:.2f} ms",
+                            flush=True,
+                        )
+            sink.empty()
+
+            medians = {
+                key: {
+                    metric: statistics.median(run[metric] for run in results)
+                    for metric in ("rps", "p50", "p99")
+                }
+                | facts[key]
+                for key, results in runs.items()
+            }
+            context = {
+                "database": database,
+                "generator": generator_name,
+                "args": args,
+                "command": "python bench/run.py" + "".join(f" {arg}" for arg in sys.argv[1:]),
+            }
+            report = render(medians, context)
+    finally:
+        for server in servers.values():
+            server.stop()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report)
+    print(report)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _header(response: bytes, name: bytes) -> str:
+    head = response.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode()
+    return "identity"
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as meminfo:
+        kib = int(meminfo.readline().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    return (
+        f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def render(medians: dict[str, dict], context: dict) -> str:
+    args = context["args"]
+    get = medians.get
+
+    def users_per_s(key: str) -> float:
+        row = get(key)
+        return row["rps"] * row["users"] if row else float("nan")
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.1f}x" if a == a and b == b and b else "n/a"
+
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.date.today().isoformat()} with `{context['command']}` on {machine()}.",
+        f"Database: {context['database']}. Load: {context['generator']}, {args.connections} "
+        f"connections, {args.duration:g} s per load, median of {args.repeats} rounds "
+        "(configurations alternate within each round, after an unrecorded warm-up round). "
+        "Each service: gunicorn with 2 sync workers, its own `gunicorn.conf.py`, 127.0.0.1; "
+        "the load generator runs on the same machine. "
+        f"Data: {USERS:,} users with {ADDRESSES} addresses each; deep pages: {DEEP_USERS:,} users. "
+        f"Requests send `Accept-Encoding: {ACCEPT_ENCODING}`.",
+        "",
+        "## The list endpoint, every configuration",
+        "",
+        "`GET /api/users` (a page of 50 where pagination is on, all 2,000 users where it is off). "
+        "Bytes are the whole response as it crosses the socket, headers included.",
+        "",
+        "| configuration | requests/s | p50 ms | p99 ms | bytes/response | encoding "
+        "| SQL statements/request | users/response | users/s | users/s vs all-off |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    base = users_per_s("list:all-off")
+    for key, row in medians.items():
+        if not (key.startswith("list:") or key == "ceiling"):
+            continue
+        name = "bare Flask (ceiling)" if key == "ceiling" else key.removeprefix("list:")
+        users = row["users"] if key != "ceiling" else 0
+        lines.append(
+            f"| {name} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
+            f"| {row['bytes']:,} | {row['encoding']} | {row['statements']:g} | {users or '-'} "
+            f"| {users_per_s(key) if users else 0:,.0f} | "
+            f"{ratio(users_per_s(key), base) if users else '-'} |"
+        )
+
+    def technique(
+        name: str, scenario: str, measure: str, value: str, baseline: str, gain: str
+    ) -> str:
+        return f"| {name} | {scenario} | {measure} | {value} | {baseline} | {gain} |"
+
+    rows = []
+    if get("list:only-eager-loading") and get("list:all-off"):
+        on, off = medians["list:only-eager-loading"], medians["list:all-off"]
+        rows.append(
+            technique(
+                "eager loading",
+                "all 2,000 users with their addresses",
+                "SQL statements/request; users/s",
+                f"{on['statements']:g}; {users_per_s('list:only-eager-loading'):,.0f}",
+                f"{off['statements']:g}; {base:,.0f}",
+                ratio(users_per_s("list:only-eager-loading"), base) + " users/s",
+            )
+        )
+    if get("one:only-pooling") and get("one:all-off"):
+        on, off = medians["one:only-pooling"], medians["one:all-off"]
+        rows.append(
+            technique(
+                "connection pooling",
+                "`GET /api/users/1`",
+                "connections opened/request; requests/s",
+                f"{on['connections']:g}; {on['rps']:,.0f}",
+                f"{off['connections']:g}; {off['rps']:,.0f}",
+                ratio(on["rps"], off["rps"]) + " requests/s",
+            )
+        )
+    if get("deep-first:only-pagination") and get("deep-last:only-pagination"):
+        first, last = medians["deep-first:only-pagination"], medians["deep-last:only-pagination"]
+        rows.append(
+            technique(
+                "pagination (cursor)",
+                f"first vs last page of {DEEP_USERS:,} users",
+                "p50 ms, last page; first page",
+                f"{last['p50']:.2f}",
+                f"{first['p50']:.2f}",
+                f"last/first {last['p50'] / first['p50']:.2f}x (constant)",
+            )
+        )
+    if get("list:only-pagination"):
+        rows.append(
+            technique(
+                "pagination",
+                "the list endpoint",
+                "users/s (50 per page against all 2,000)",
+                f"{users_per_s('list:only-pagination'):,.0f}",
+                f"{base:,.0f}",
+                ratio(users_per_s("list:only-pagination"), base) + " users/s",
+            )
+        )
+    if get("list:only-caching"):
+        on = medians["list:only-caching"]
+        rows.append(
+            technique(
+                "caching",
+                "the list endpoint, repeated (cache hits)",
+                "SQL statements/request; requests/s",
+                f"{on['statements']:g}; {on['rps']:,.0f}",
+                f"{medians['list:all-off']['statements']:g}; {medians['list:all-off']['rps']:,.0f}",
+                ratio(on["rps"], medians["list:all-off"]["rps"]) + " requests/s",
+            )
+        )
+    if get("list:only-fast-json"):
+        on, off = medians["list:only-fast-json"], medians["list:all-off"]
+        rows.append(
+            technique(
+                "fast JSON",
+                "all 2,000 users (a large body to encode)",
+                "p50 ms",
+                f"{on['p50']:.2f}",
+                f"{off['p50']:.2f}",
+                ratio(off["p50"], on["p50"]) + " faster",
+            )
+        )
+    if get("list:only-compression"):
+        on, off = medians["list:only-compression"], medians["list:all-off"]
+        rows.append(
+            technique(
+                "compression",
+                "all 2,000 users",
+                f"bytes/response ({on['encoding']})",
+                f"{on['bytes']:,}",
+                f"{off['bytes']:,}",
+                ratio(off["bytes"], on["bytes"]) + " fewer bytes",
+            )
+        )
+    if get("slow-sink:only-async-logging") and get("slow-sink:all-off"):
+        on, off = medians["slow-sink:only-async-logging"], medians["slow-sink:all-off"]
+        rate = args.sink_rate / 1000
+        rows.append(
+            technique(
+                "async logging",
+                f"`GET /api/users/1`, log sink draining {rate:g} KB/s",
+                "p50 ms; requests/s",
+                f"{on['p50']:.2f}; {on['rps']:,.0f}",
+                f"{off['p50']:.2f}; {off['rps']:,.0f}",
+                ratio(on["rps"], off["rps"]) + " requests/s",
+            )
+        )
+    if rows:
+        lines += [
+            "",
+            "## Each technique alone, where it matters",
+            "",
+            "Each project has only that technique on; the baseline is all-off in the same scenario.",
+            "",
+            "| technique | scenario | measure | technique alone | all-off | effect |",
+            "|---|---|---|---:|---:|---|",
+            *rows,
+        ]
+
+    lines += ["", "## Headline ratios", ""]
+    if get("list:all-on") and get("ceiling"):
+        lines.append(
+            f"- Cached list page (all-on) at **{medians['list:all-on']['rps'] / medians['ceiling']['rps']:.0%}** "
+            "of the bare-Flask ceiling's requests/s (target: at least 70%)."
+        )
+    if get("list:all-on-uncached") and get("list:all-off"):
+        lines.append(
+            f"- Uncached page of 50 users (all-on except caching): **{ratio(users_per_s('list:all-on-uncached'), base)}** "
+            "the all-off project's users delivered per second (target: at least 10x)."
+        )
+    if get("list:all-on") and get("list:all-off"):
+        lines.append(
+            f"- All-on, cached: **{ratio(users_per_s('list:all-on'), base)}** the all-off project's users per second."
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
