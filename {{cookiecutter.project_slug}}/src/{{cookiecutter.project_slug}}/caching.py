@@ -22,9 +22,7 @@ import logging
 import time
 {% endif -%}
 import uuid
-from operator import itemgetter
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request, request_finished
 from flask_caching import Cache
@@ -105,15 +103,23 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
 
 
 def _key(generation: str | None) -> str:
-    # Sorted by name only: the stable sort keeps the values of a repeated name in their order,
-    # which matters (`?a=1&a=2` is not `?a=2&a=1`: the first value is the one read).
-    query = urlencode(sorted(request.args.items(multi=True), key=itemgetter(0)))
+    # The raw query string, its parameters sorted by name only: the stable sort keeps the
+    # values of a repeated name in their order, which matters (`?a=1&a=2` is not `?a=2&a=1`:
+    # the first value is the one read). Spellings that decode alike (`%41`, `A`) are merely
+    # different entries; nothing is parsed on a hit.
+    parameters = request.query_string.split(b"&")
+    parameters.sort(key=_name)
+    query = b"&".join(parameters).decode("latin-1")
 {%- if cookiecutter.use_compression %}
-    encoding = request.headers.get("Accept-Encoding", "").replace(" ", "").lower()
+    encoding = request.environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower()
     return f"users:{generation or 0}:{request.path}?{query}#{encoding}"
 {%- else %}
     return f"users:{generation or 0}:{request.path}?{query}"
 {%- endif %}
+
+
+def _name(parameter: bytes) -> bytes:
+    return parameter.partition(b"=")[0]
 {%- if cookiecutter.cache_backend == "redis" %}
 
 
