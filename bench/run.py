@@ -22,8 +22,11 @@ import argparse
 import contextlib
 import csv
 import datetime
+import fcntl
+import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -43,6 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from services import ServiceMissing, free_port, postgres  # noqa: E402
 
+F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's buffer size
 PACKAGE = "users_api"
 SECRET_KEY = "benchmark-secret-key"  # shared by the workers and the cursor made for deep pages
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what current browsers send
@@ -248,7 +252,7 @@ class Server:
                 raise RuntimeError(
                     f"gunicorn exited with {self.process.returncode}: see {self.output.name}"
                 )
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, IndexError, ValueError):
                 if http_get(self.port, self.ready_path, "identity")[0] == 200:
                     return
             time.sleep(0.2)
@@ -265,15 +269,17 @@ class Server:
             if now - before <= 1:
                 return
             before = now
+        print(f"warning: {self.output.name} still busy after {timeout}s", flush=True)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        """SIGTERM to the whole session (workers too, even if the master is gone), then KILL."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=35)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
         self.output.close()
 
 
@@ -302,23 +308,30 @@ class SlowSink:
         self.path, self.rate = path, rate
         self.fast = threading.Event()
         self.last_read = time.monotonic()
+        self.bytes_read = 0
         threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
         while True:
             with open(self.path, "rb", buffering=0) as pipe:  # waits for a writer
+                with contextlib.suppress(OSError):  # a 4 KiB pipe, not 64: little slack
+                    fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, 4096)
                 while chunk := pipe.read(1024):
                     self.last_read = time.monotonic()
+                    self.bytes_read += len(chunk)
                     if not self.fast.is_set():
                         time.sleep(len(chunk) / self.rate)
 
-    def empty(self, quiet: float = 0.5, timeout: float = 120) -> None:
-        """Drain at full speed until nothing has arrived for `quiet` seconds."""
+    def empty(self, quiet: float = 0.5, timeout: float = 120) -> int:
+        """Drain at full speed until nothing has arrived for `quiet` seconds; return the bytes
+        that were still waiting (in the pipe, or queued in an async logging process)."""
+        start = self.bytes_read
         self.fast.set()
         deadline = time.monotonic() + timeout
         while time.monotonic() - self.last_read < quiet and time.monotonic() < deadline:
             time.sleep(0.1)
         self.fast.clear()
+        return self.bytes_read - start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +426,9 @@ def load_wrk(port: int, path: str, duration: float, connections: int) -> dict[st
     ).stdout
     if failed := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise RuntimeError(f"{failed.group(1)} failed responses from {path}:\n{out}")
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
+        "errors": sum(int(n) for n in errors.groups()) if errors else 0,
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
         "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
@@ -435,7 +450,7 @@ def load_locust(port: int, path: str, duration: float, connections: int) -> dict
             "-r",
             str(connections),
             "-t",
-            f"{int(duration)}s",
+            f"{max(1, round(duration))}s",
             "--stop-timeout",
             "5",
             "--only-summary",
@@ -447,12 +462,21 @@ def load_locust(port: int, path: str, duration: float, connections: int) -> dict
             "WARNING",
         ]
         env = dict(os.environ, BENCH_PATH=path, BENCH_ACCEPT_ENCODING=ACCEPT_ENCODING)
-        subprocess.run(command, env=env, capture_output=True, timeout=duration + 60)
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=duration + 60
+        )
+        if not os.path.exists(f"{prefix}_stats.csv"):
+            raise RuntimeError(f"locust wrote no statistics:\n{done.stderr}")
         with open(f"{prefix}_stats.csv", newline="") as stats:
             row = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
     if int(row["Failure Count"]):
         raise RuntimeError(f"{row['Failure Count']} failed responses from {path}")
-    return {"rps": float(row["Requests/s"]), "p50": float(row["50%"]), "p99": float(row["99%"])}
+    return {
+        "errors": 0,
+        "rps": float(row["Requests/s"]),
+        "p50": float(row["50%"]),
+        "p99": float(row["99%"]),
+    }
 
 
 def load_generator() -> tuple[str, object]:
@@ -481,8 +505,8 @@ def scenarios(all_configs: list[Config], cursor: str) -> list[Scenario]:
     found += [
         Scenario("one:all-off", "all-off", "/api/users/1"),
         Scenario("one:only-pooling", "only-pooling", "/api/users/1"),
-        Scenario("slow-sink:all-off", "all-off", "/api/users/1", sink="slow"),
-        Scenario("slow-sink:only-async-logging", "only-async-logging", "/api/users/1", sink="slow"),
+        Scenario("slow-sink:all-off", "all-off", "/healthz", sink="slow"),
+        Scenario("slow-sink:only-async-logging", "only-async-logging", "/healthz", sink="slow"),
         Scenario(
             "deep-first:only-pagination",
             "only-pagination",
@@ -519,102 +543,104 @@ def main() -> None:
     generator_name, load = load_generator()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-10x-"))
-    servers: dict[tuple[str, str, str], Server] = {}
     sink = SlowSink(workdir / "slow-sink.pipe", args.sink_rate)
-    try:
-        with databases(args.database, workdir) as (database, urls):
-            print(
-                f"Working in {workdir}; database {database}; load with {generator_name}", flush=True
-            )
-            all_configs = configs()
-            projects = {config.name: bake(config, database, workdir) for config in all_configs}
-            print("Seeding ...", flush=True)
-            seed(projects["all-off"], urls["main"], USERS)
-            seed(projects["all-off"], urls["deep"], DEEP_USERS)
-            cursor = deep_cursor(projects["only-pagination"], urls["deep"])
-            chosen = scenarios(all_configs, cursor)
-            if args.only:
-                keys = set(args.only.split(","))
-                chosen = [scenario for scenario in chosen if scenario.key in keys]
-
-            for scenario in chosen:
-                if scenario.server in servers:
-                    continue
-                name = "-".join(scenario.server)
-                log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
-                if scenario.config == "ceiling":
-                    conf = projects["all-on"] / "gunicorn.conf.py"
-                    env = dict(os.environ, PYTHONPATH=str(ROOT / "bench"))
-                    server = Server(name, conf, ROOT / "bench", env, "ceiling:app", "/", workdir)
-                else:
-                    project = projects[scenario.config]
-                    env = project_env(project, urls[scenario.database], LOG_FILE=str(log_file))
-                    server = Server(
-                        name, project / "gunicorn.conf.py", project, env, None, "/healthz", workdir
-                    )
-                servers[scenario.server] = server
+    with databases(args.database, workdir) as (database, urls):
+        print(f"Working in {workdir}; database {database}; load with {generator_name}", flush=True)
+        servers: dict[tuple[str, str, str], Server] = {}
+        try:
+            medians = measure(args, database, urls, workdir, sink, servers, load)
+        finally:
+            sink.fast.set()  # nothing waits on the slow pipe while the servers stop
             for server in servers.values():
-                server.wait_ready()
-
-            facts: dict[str, dict[str, float]] = {}
-            for scenario in chosen:
-                if scenario.config == "ceiling":
-                    facts[scenario.key] = {"statements": 0, "connections": 0, "users": 0}
-                else:
-                    project = projects[scenario.config]
-                    facts[scenario.key] = probe(project, urls[scenario.database], scenario.path)
-                status, response = http_get(
-                    servers[scenario.server].port, scenario.path, ACCEPT_ENCODING
-                )
-                assert status == 200, (scenario, response[:300])
-                facts[scenario.key]["bytes"] = len(response)
-                facts[scenario.key]["encoding"] = _header(response, b"content-encoding")
-
-            runs: dict[str, list[dict[str, float]]] = {scenario.key: [] for scenario in chosen}
-            for round_number in range(args.repeats + 1):  # round 0 warms up, unrecorded
-                duration = min(2.0, args.duration) if round_number == 0 else args.duration
-                order = chosen[round_number % len(chosen) :] + chosen[: round_number % len(chosen)]
-                for scenario in order:
-                    port = servers[scenario.server].port
-                    if scenario.sink == "slow":
-                        sink.empty()
-                    result = load(port, scenario.path, duration, args.connections)
-                    servers[scenario.server].wait_idle()
-                    if round_number and not result["rps"]:
-                        sys.exit(
-                            f"No response to {scenario.key} in {duration:g} s: raise --duration"
-                        )
-                    if round_number:
-                        runs[scenario.key].append(result)
-                        print(
-                            f"round {round_number} {scenario.key}: {result['rps']:.0f} req/s, "
-                            f"p50 {result['p50']:.2f} ms",
-                            flush=True,
-                        )
-            sink.empty()
-
-            medians = {
-                key: {
-                    metric: statistics.median(run[metric] for run in results)
-                    for metric in ("rps", "p50", "p99")
-                }
-                | facts[key]
-                for key, results in runs.items()
-            }
-            context = {
-                "database": database,
-                "generator": generator_name,
-                "args": args,
-                "command": "python bench/run.py" + "".join(f" {arg}" for arg in sys.argv[1:]),
-            }
-            report = render(medians, context)
-    finally:
-        for server in servers.values():
-            server.stop()
+                server.stop()
+    context = {
+        "database": database,
+        "generator": generator_name,
+        "args": args,
+        "command": "python bench/run.py" + "".join(f" {arg}" for arg in sys.argv[1:]),
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    raw = args.output.with_suffix(".json")
+    raw.write_text(json.dumps(medians, indent=1) + "\n")  # first, so a report bug loses nothing
+    report = render(medians, context)
     args.output.write_text(report)
     print(report)
+    print(f"Wrote {args.output} and {raw}")
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(args, database, urls, workdir, sink, servers, load) -> dict[str, dict]:
+    """Bake, seed, serve, load: the medians of every chosen scenario."""
+    all_configs = configs()
+    projects = {config.name: bake(config, database, workdir) for config in all_configs}
+    print("Seeding ...", flush=True)
+    seed(projects["all-off"], urls["main"], USERS)
+    seed(projects["all-off"], urls["deep"], DEEP_USERS)
+    cursor = deep_cursor(projects["only-pagination"], urls["deep"])
+    chosen = scenarios(all_configs, cursor)
+    if args.only:
+        keys = set(args.only.split(","))
+        chosen = [scenario for scenario in chosen if scenario.key in keys]
+
+    for scenario in chosen:
+        if scenario.server in servers:
+            continue
+        name = "-".join(scenario.server)
+        log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
+        if scenario.config == "ceiling":
+            conf = projects["all-on"] / "gunicorn.conf.py"
+            env = dict(os.environ, PYTHONPATH=str(ROOT / "bench"))
+            server = Server(name, conf, ROOT / "bench", env, "ceiling:app", "/", workdir)
+        else:
+            project = projects[scenario.config]
+            env = project_env(project, urls[scenario.database], LOG_FILE=str(log_file))
+            conf = project / "gunicorn.conf.py"
+            server = Server(name, conf, project, env, None, "/healthz", workdir)
+        servers[scenario.server] = server
+    for server in servers.values():
+        server.wait_ready()
+
+    facts: dict[str, dict] = {}
+    for scenario in chosen:
+        if scenario.config == "ceiling":
+            facts[scenario.key] = {"statements": 0, "connections": 0, "users": 0}
+        else:
+            project = projects[scenario.config]
+            facts[scenario.key] = probe(project, urls[scenario.database], scenario.path)
+        status, response = http_get(servers[scenario.server].port, scenario.path, ACCEPT_ENCODING)
+        assert status == 200, (scenario, response[:300])
+        facts[scenario.key]["bytes"] = len(response)
+        facts[scenario.key]["encoding"] = _header(response, b"content-encoding")
+
+    runs: dict[str, list[dict[str, float]]] = {scenario.key: [] for scenario in chosen}
+    for round_number in range(args.repeats + 1):  # round 0 warms up, unrecorded
+        duration = min(2.0, args.duration) if round_number == 0 else args.duration
+        order = chosen[:]
+        random.Random(round_number).shuffle(order)  # no scenario always follows the same one
+        for scenario in order:
+            server = servers[scenario.server]
+            if scenario.sink == "slow":
+                sink.empty()
+            result = load(server.port, scenario.path, duration, args.connections)
+            server.wait_idle()
+            if scenario.sink == "slow":  # what the load left queued behind the slow sink
+                result["backlog_kb"] = sink.empty() / 1024
+            if not round_number:
+                continue
+            if not result["rps"]:
+                sys.exit(f"No response to {scenario.key} in {duration:g} s: raise --duration")
+            runs[scenario.key].append(result)
+            print(
+                f"round {round_number} {scenario.key}: {result['rps']:.0f} req/s, "
+                f"p50 {result['p50']:.2f} ms, socket errors {result['errors']}",
+                flush=True,
+            )
+    return {
+        key: {metric: statistics.median(run[metric] for run in results) for metric in results[0]}
+        | {"errors": sum(run["errors"] for run in results)}
+        | facts[key]
+        for key, results in runs.items()
+    }
 
 
 def _header(response: bytes, name: bytes) -> str:
@@ -731,10 +757,11 @@ def render(medians: dict[str, dict], context: dict) -> str:
                 "p50 ms, last page; first page",
                 f"{last['p50']:.2f}",
                 f"{first['p50']:.2f}",
-                f"last/first {last['p50'] / first['p50']:.2f}x (constant)",
+                f"last/first {last['p50'] / first['p50']:.2f}x"
+                + (" (constant)" if last["p50"] < 1.5 * first["p50"] else " (grows)"),
             )
         )
-    if get("list:only-pagination"):
+    if get("list:only-pagination") and get("list:all-off"):
         rows.append(
             technique(
                 "pagination",
@@ -745,7 +772,7 @@ def render(medians: dict[str, dict], context: dict) -> str:
                 ratio(users_per_s("list:only-pagination"), base) + " users/s",
             )
         )
-    if get("list:only-caching"):
+    if get("list:only-caching") and get("list:all-off"):
         on = medians["list:only-caching"]
         rows.append(
             technique(
@@ -757,7 +784,7 @@ def render(medians: dict[str, dict], context: dict) -> str:
                 ratio(on["rps"], medians["list:all-off"]["rps"]) + " requests/s",
             )
         )
-    if get("list:only-fast-json"):
+    if get("list:only-fast-json") and get("list:all-off"):
         on, off = medians["list:only-fast-json"], medians["list:all-off"]
         rows.append(
             technique(
@@ -769,7 +796,7 @@ def render(medians: dict[str, dict], context: dict) -> str:
                 ratio(off["p50"], on["p50"]) + " faster",
             )
         )
-    if get("list:only-compression"):
+    if get("list:only-compression") and get("list:all-off"):
         on, off = medians["list:only-compression"], medians["list:all-off"]
         rows.append(
             technique(
@@ -787,11 +814,13 @@ def render(medians: dict[str, dict], context: dict) -> str:
         rows.append(
             technique(
                 "async logging",
-                f"`GET /api/users/1`, log sink draining {rate:g} KB/s",
-                "p50 ms; requests/s",
-                f"{on['p50']:.2f}; {on['rps']:,.0f}",
-                f"{off['p50']:.2f}; {off['rps']:,.0f}",
-                ratio(on["rps"], off["rps"]) + " requests/s",
+                f"`GET /healthz` (no database), the log sink draining {rate:g} KB/s "
+                "(about 5 ms per access line); backlog: what was still queued when the "
+                "load stopped, written out afterwards",
+                "p50 ms; requests/s; backlog KB",
+                f"{on['p50']:.2f}; {on['rps']:,.0f}; {on['backlog_kb']:,.0f}",
+                f"{off['p50']:.2f}; {off['rps']:,.0f}; {off['backlog_kb']:,.0f}",
+                ratio(off["p50"], on["p50"]) + " lower p50",
             )
         )
     if rows:
@@ -819,8 +848,13 @@ def render(medians: dict[str, dict], context: dict) -> str:
         )
     if get("list:all-on") and get("list:all-off"):
         lines.append(
-            f"- All-on, cached: **{ratio(users_per_s('list:all-on'), base)}** the all-off project's users per second."
+            f"- All-on, cached: **{ratio(users_per_s('list:all-on'), base)}** the all-off "
+            "project's users per second (the same page over and over, from the cache)."
         )
+    errors = {key: row["errors"] for key, row in medians.items() if row["errors"]}
+    if errors:
+        lines += ["", "wrk socket errors (connect, read, write or timeout), summed over rounds: "]
+        lines += [f"- {key}: {count}" for key, count in errors.items()]
     return "\n".join(lines) + "\n"
 
 

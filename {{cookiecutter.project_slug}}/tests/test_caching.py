@@ -71,6 +71,9 @@ def test_a_repeated_parameter_in_another_order_is_another_entry(app, client, mak
     statements(app, client, "/api/users?a=1&a=2")
     misses, _ = statements(app, client, "/api/users?a=2&a=1")  # `args.get` reads the first
     assert misses > 0
+    statements(app, client, "/api/users?a=1&%61=2")  # the same name, spelled another way
+    misses, _ = statements(app, client, "/api/users?%61=2&a=1")
+    assert misses > 0
 {%- if cookiecutter.cache_backend == "simple" %}
 
 

@@ -3,6 +3,7 @@
 import logging
 
 from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, cache
 
 
 def new_worker(make_app, **overrides):
@@ -30,3 +31,11 @@ def test_with_redis_down_requests_are_served_from_the_database(app, make_app, ca
     assert [user["email"] for user in again.json["items"]] == ["ada@example.com"]
     assert "Redis does not answer" in caplog.text
     assert client.get("/readyz").status_code == 503
+
+
+def test_an_evicted_generation_key_revives_no_older_entry(app, client, seed):
+    assert client.get("/api/users").json["items"] == []  # cached before any write
+    seed(users=1)  # the data changes behind the cache's back
+    with app.app_context():
+        cache.delete(GENERATION_KEY)  # as Redis's eviction, or a FLUSHDB, would
+    assert len(client.get("/api/users").json["items"]) == 1

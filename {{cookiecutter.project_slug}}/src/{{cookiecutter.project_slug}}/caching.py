@@ -23,6 +23,7 @@ import time
 {% endif -%}
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, current_app, g, request, request_finished
 from flask_caching import Cache
@@ -68,7 +69,7 @@ def _serve_from_cache() -> Response | None:
     if not health.available():
         return None
     try:
-        key = _key(cache.get(GENERATION_KEY))
+        key = _key(_generation())
         entry = cache.get(key)
     except REDIS_ERRORS:
         health.failed()
@@ -103,10 +104,10 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
 
 
 def _key(generation: str | None) -> str:
-    # The raw query string, its parameters sorted by name only: the stable sort keeps the
-    # values of a repeated name in their order, which matters (`?a=1&a=2` is not `?a=2&a=1`:
-    # the first value is the one read). Spellings that decode alike (`%41`, `A`) are merely
-    # different entries; nothing is parsed on a hit.
+    # The raw query string, its parameters sorted by their decoded name only: the stable sort
+    # keeps the values of a repeated name (however spelled) in their order, which matters
+    # (`?a=1&a=2` is not `?a=2&a=1`: the first value is the one read). Values stay raw:
+    # spellings that decode alike are merely different entries.
     parameters = request.query_string.split(b"&")
     parameters.sort(key=_name)
     query = b"&".join(parameters).decode("latin-1")
@@ -119,7 +120,7 @@ def _key(generation: str | None) -> str:
 
 
 def _name(parameter: bytes) -> bytes:
-    return parameter.partition(b"=")[0]
+    return unquote_to_bytes(parameter.partition(b"=")[0].replace(b"+", b" "))
 {%- if cookiecutter.cache_backend == "redis" %}
 
 
@@ -131,6 +132,16 @@ def _write(key: str, value: Any, timeout: int | None = None) -> None:
         cache.set(key, value, timeout=timeout)
     except REDIS_ERRORS:
         health.failed()
+
+
+def _generation() -> str:
+    """The current generation; a new one when the key is gone (evicted, or Redis flushed):
+    falling back to a fixed value would revive entries stored before the first write."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # SET NX: one winner
+        generation = cache.get(GENERATION_KEY)
+    return generation
 
 
 REDIS_ERRORS = (RedisError, OSError)
