@@ -44,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from services import ServiceMissing, free_port, postgres  # noqa: E402
+from services import ServiceMissing, create_database, free_port, postgres  # noqa: E402
 
 F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's buffer size
 PACKAGE = "users_api"
@@ -123,8 +123,8 @@ def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
                 yield (
                     "postgresql",
                     {
-                        "main": _fresh_pg_database(server_url, "bench_10x"),
-                        "deep": _fresh_pg_database(server_url, "bench_10x_deep"),
+                        "main": create_database(server_url, "bench_10x"),
+                        "deep": create_database(server_url, "bench_10x_deep"),
                     },
                 )
                 return
@@ -132,18 +132,6 @@ def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
             if kind == "postgresql":
                 raise
     yield "sqlite", {name: f"sqlite:///{workdir / f'{name}.sqlite3'}" for name in ("main", "deep")}
-
-
-def _fresh_pg_database(server_url: str, name: str) -> str:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def seed(project: Path, url: str, users: int) -> None:
