@@ -135,22 +135,10 @@ def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def seed(project: Path, url: str, users: int) -> None:
-    run_in_project(
-        project,
-        url,
-        [
-            "-m",
-            "flask",
-            "--app",
-            PACKAGE,
-            "seed",
-            "--users",
-            str(users),
-            "--addresses-per-user",
-            str(ADDRESSES),
-        ],
-        timeout=900,
-    )
+    flask = ["-m", "flask", "--app", PACKAGE]
+    run_in_project(project, url, [*flask, "init-db"], timeout=120)
+    seed = [*flask, "seed", "--users", str(users), "--addresses-per-user", str(ADDRESSES)]
+    run_in_project(project, url, seed, timeout=900)
     if url.startswith("postgresql"):
         import psycopg
         from sqlalchemy.engine import make_url

@@ -50,8 +50,8 @@ def run(url: str, users: int, per_page: int, repeat: int) -> None:
     }
     app = create_app(settings)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        db.downgrade()  # an empty database
+        db.upgrade()
         session = db.get_session()
         rows = [{"name": f"User {n}", "email": f"user{n}@example.com"} for n in range(users)]
         session.execute(insert(User), rows)

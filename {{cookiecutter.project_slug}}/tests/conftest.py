@@ -7,7 +7,7 @@
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, {% if postgres %}MetaData, {% endif %}create_engine, text
 
 from {{ cookiecutter.project_slug }} import create_app, db
 {%- if cookiecutter.use_caching %}
@@ -62,10 +62,17 @@ def test_settings(database_url: str) -> dict:
 
 @pytest.fixture(scope="session")
 def shared_app(test_settings: dict) -> Flask:
-    """One app for the session: building one per test would open a new connection per test."""
+    """One app for the session (building one per test would open a new connection per test),
+    on a database migrated from empty{% if postgres %}: whatever an earlier run left is dropped first{% endif %}."""
     app = create_app({"TESTING": True, **test_settings})
     with app.app_context():
-        db.create_all()
+{%- if postgres %}
+        with db.get_engine().begin() as connection:
+            leftovers = MetaData()
+            leftovers.reflect(connection)
+            leftovers.drop_all(connection)
+{%- endif %}
+        db.upgrade()
     yield app
     with app.app_context():
         db.get_engine().dispose()

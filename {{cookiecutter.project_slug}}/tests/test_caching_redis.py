@@ -2,15 +2,11 @@
 
 import logging
 
-from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, cache
 
 
 def new_worker(make_app, **overrides):
-    app = make_app(**overrides)
-    with app.app_context():
-        db.create_all()
-    return app.test_client()
+    return make_app(**overrides).test_client()
 
 
 def test_a_write_in_one_worker_is_seen_by_the_others(make_app, make_user, client):

@@ -1,3 +1,6 @@
+import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
 from {{ cookiecutter.project_slug }} import db
@@ -9,14 +12,37 @@ def count(app, model) -> int:
         return db.get_session().scalar(select(func.count()).select_from(model))
 
 
-def test_init_db_creates_the_tables(make_app):
-    app = make_app()
+@pytest.fixture
+def empty_database(app):
+    """The test database migrated down to nothing, and back up afterwards."""
     with app.app_context():
-        db.drop_all()
+        db.downgrade()
+        assert inspect(db.get_engine()).get_table_names() == ["alembic_version"]
+    yield app
+    with app.app_context():
+        db.upgrade()
+
+
+def test_init_db_migrates_an_empty_database_to_the_newest_revision(empty_database):
+    result = empty_database.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with empty_database.app_context(), db.get_engine().connect() as connection:
+        assert {"users", "addresses"} <= set(inspect(connection).get_table_names())
+        newest = ScriptDirectory.from_config(db.alembic_config(connection)).get_current_head()
+        assert MigrationContext.configure(connection).get_current_revision() == newest
+
+
+def test_init_db_twice_changes_nothing(app, make_user):
+    make_user()
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert {"users", "addresses"} <= set(inspect(db.get_engine()).get_table_names())
+    assert count(app, User) == 1
+
+
+def test_seed_on_a_database_without_tables_asks_for_init_db(empty_database):
+    result = empty_database.test_cli_runner().invoke(args=["seed", "--users", "1"])
+    assert result.exit_code == 1
+    assert "run `init-db` first" in result.output
 
 
 def test_seed_inserts_users_with_addresses(app):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from {{ cookiecutter.project_slug }} import config, db
+from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }}.config import ConfigError
 
 
@@ -34,8 +34,6 @@ def test_per_page_over_the_maximum_is_400(client):
 
 def test_default_and_maximum_are_configurable(make_app, seed):
     app = make_app(PER_PAGE_DEFAULT=3, PER_PAGE_MAX=5)
-    with app.app_context():
-        db.create_all()
     seed(10)
     client = app.test_client()
     assert len(client.get("/api/users").json["items"]) == 3

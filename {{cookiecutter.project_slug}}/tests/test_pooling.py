@@ -52,8 +52,6 @@ def test_fifty_sequential_requests_open_at_most_one_connection(app, client, make
 @pytest.mark.slow
 def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(make_app):
     app = make_app(DB_POOL_SIZE=2, DB_MAX_OVERFLOW=1)
-    with app.app_context():
-        db.create_all()
 
     @app.get("/slow")
     def slow():

@@ -3,7 +3,7 @@
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db
@@ -18,8 +18,8 @@ def init_app(app: Flask) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the tables that do not exist yet."""
-    db.create_all()
+    """Apply the migrations the database lacks (on a new database: create every table)."""
+    db.upgrade()
     click.echo("Database ready.")
 
 
@@ -29,7 +29,8 @@ def init_db() -> None:
 @click.option("--addresses-per-user", type=click.IntRange(min=0), default=2, show_default=True)
 def seed(user_count: int, addresses_per_user: int) -> None:
     """Insert demo users with addresses, in bulk, in one transaction."""
-    db.create_all()
+    if not inspect(db.get_engine()).has_table(User.__tablename__):
+        raise click.ClickException("The database has no tables yet: run `init-db` first.")
     session = db.get_session()
     start = session.scalar(select(func.coalesce(func.max(User.id), 0))) + 1
     users = [

@@ -1,9 +1,12 @@
-"""The SQLAlchemy engine, the declarative base, and one session per request."""
+"""The SQLAlchemy engine, the declarative base, one session per request, and the schema's
+migrations (Alembic, in `migrations/`)."""
 
 from typing import NamedTuple
 
+from alembic import command
+from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import Engine{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
+from sqlalchemy import Connection, Engine, MetaData{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 {%- if not cookiecutter.use_connection_pooling %}
 from sqlalchemy.pool import NullPool
@@ -19,7 +22,18 @@ from .sqlite import configure_sqlite
 
 
 class Base(DeclarativeBase):
-    """Base class of every model."""
+    """Base class of every model. Constraints and indexes get predictable names, so that a
+    migration can refer to them{% if cookiecutter.database == "sqlite" %} (SQLite needs the names to alter a table){% endif %}."""
+
+    metadata = MetaData(
+        naming_convention={
+            "pk": "pk_%(table_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+        }
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -57,9 +71,23 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def create_all() -> None:
-    Base.metadata.create_all(get_engine())
+def upgrade(revision: str = "head") -> None:
+    """Migrate the schema up to `revision`, the newest by default: on an empty database this
+    creates every table."""
+    with get_engine().begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
 
 
-def drop_all() -> None:
-    Base.metadata.drop_all(get_engine())
+def downgrade(revision: str = "base") -> None:
+    """Migrate the schema down to `revision`; "base" drops every table."""
+    with get_engine().begin() as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's settings for the migrations shipped in this package, run over `connection`
+    (the `alembic` command line reads `[tool.alembic]` in pyproject.toml instead)."""
+    config = Config()
+    config.set_main_option("script_location", f"{__package__}:migrations")
+    config.attributes["connection"] = connection
+    return config

@@ -1,0 +1,43 @@
+"""Alembic's environment: the models' metadata, and the connection to migrate.
+
+`flask --app {{ cookiecutter.project_slug }} init-db` and the tests hand over a connection of the
+app's engine; the `alembic` command line connects to the database of this process's settings
+(DATABASE_URL), or writes the SQL out with `--sql`."""
+
+from alembic import context
+from sqlalchemy import Connection, TypeDecorator
+
+from {{ cookiecutter.project_slug }} import create_app, db
+from {{ cookiecutter.project_slug }}.models import Base  # the models' tables, all of them
+
+
+def render_item(kind: str, item, _autogen_context) -> str | bool:
+    """Autogenerate writes a model's own column type (UTCDateTime) as the SQLAlchemy type it
+    stores, so that a revision never imports the application."""
+    if kind == "type" and isinstance(item, TypeDecorator):
+        return f"sa.{item.impl!r}"
+    return False
+
+
+def run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_item=render_item,
+{%- if cookiecutter.database == "sqlite" %}
+        render_as_batch=True,  # SQLite alters a table by copying it: autogenerate writes that
+{%- endif %}
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=create_app().config["DATABASE_URL"], target_metadata=Base.metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+elif (shared := context.config.attributes.get("connection")) is not None:
+    run_migrations(shared)
+else:
+    with create_app().app_context(), db.get_engine().begin() as connection:
+        run_migrations(connection)
