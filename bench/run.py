@@ -48,7 +48,7 @@ from services import ServiceMissing, create_database, free_port, postgres  # noq
 
 F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's buffer size
 PACKAGE = "users_api"
-SECRET_KEY = "benchmark-secret-key"  # shared by the workers and the cursor made for deep pages
+SECRET_KEY = "benchmark-secret-key-shared-by-every-worker"  # and by the deep-page cursor
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what current browsers send
 USERS, ADDRESSES, DEEP_USERS, PER_PAGE = 2_000, 3, 100_000, 50
 TECHNIQUES = {
@@ -111,8 +111,12 @@ class Scenario:
 
 
 @contextlib.contextmanager
-def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """Yield ("postgresql" | "sqlite", {"main": url, "deep": url})."""
+def databases(
+    kind: str, workdir: Path, names: dict[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield ("postgresql" | "sqlite", {"main": url, "deep": url}): one database per entry of
+    `names` (key: PostgreSQL database name), the benchmark's two by default."""
+    names = names or {"main": "bench_10x", "deep": "bench_10x_deep"}
     if kind in ("auto", "postgresql"):
         # Only a server named for the benchmark: it drops and creates databases on it.
         os.environ.pop("DATABASE_URL", None)
@@ -122,16 +126,13 @@ def databases(kind: str, workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
             with postgres() as server_url:
                 yield (
                     "postgresql",
-                    {
-                        "main": create_database(server_url, "bench_10x"),
-                        "deep": create_database(server_url, "bench_10x_deep"),
-                    },
+                    {key: create_database(server_url, name) for key, name in names.items()},
                 )
                 return
         except ServiceMissing:
             if kind == "postgresql":
                 raise
-    yield "sqlite", {name: f"sqlite:///{workdir / f'{name}.sqlite3'}" for name in ("main", "deep")}
+    yield "sqlite", {key: f"sqlite:///{workdir / f'{key}.sqlite3'}" for key in names}
 
 
 def seed(project: Path, url: str, users: int) -> None:
@@ -152,11 +153,12 @@ def seed(project: Path, url: str, users: int) -> None:
 # Projects and servers
 
 
-def bake(config: Config, database: str, workdir: Path) -> Path:
+def bake(config: Config, database: str, workdir: Path, **choices: str) -> Path:
+    """The project of `config` on `database`; `choices` sets sub-choices (cache_backend, ...)."""
     from cookiecutter.main import cookiecutter
 
     output = workdir / "projects" / config.name
-    context = {**config.options, "database": database}
+    context = {**config.options, "database": database, **choices}
     return Path(
         cookiecutter(str(ROOT), no_input=True, output_dir=str(output), extra_context=context)
     )
@@ -188,7 +190,8 @@ def run_in_project(project: Path, url: str, args: list[str], timeout: float = 12
 
 
 class Server:
-    """gunicorn with 2 sync workers on 127.0.0.1, started with the project's gunicorn.conf.py."""
+    """gunicorn with 2 sync workers on 127.0.0.1, started with the project's gunicorn.conf.py;
+    `settings` overrides those environment variables (WEB_CONCURRENCY, ...)."""
 
     def __init__(
         self,
@@ -199,6 +202,7 @@ class Server:
         app: str | None,
         ready_path: str,
         logdir: Path,
+        settings: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         env = env | {
@@ -209,6 +213,7 @@ class Server:
             "GUNICORN_THREADS": "1",
             "GUNICORN_MAX_REQUESTS": "0",  # no worker restarts in the middle of a measurement
         }
+        env |= settings or {}
         command = [sys.executable, "-m", "gunicorn", "-c", str(conf), *([app] if app else [])]
         self.output = open(logdir / f"{name}.gunicorn.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(

@@ -7,12 +7,15 @@ preloaded (`--preload`), so no post_fork hook is needed."""
 import logging
 import multiprocessing
 import os
-{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
-import secrets
 
-# Cursors are signed with SECRET_KEY: without one, let every worker share the same random key.
-os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-{%- endif %}
+# Production refuses to start without a real secret: a random key per process would differ
+# between workers and restarts{% if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %} (and so reject the cursors signed by another one){% endif %}.
+SECRET_KEY_MIN_LENGTH = 32
+if len(os.environ.get("SECRET_KEY", "")) < SECRET_KEY_MIN_LENGTH:
+    raise SystemExit(
+        f"Set SECRET_KEY to a random string of at least {SECRET_KEY_MIN_LENGTH} characters, e.g. "
+        "the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    )
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 wsgi_app = "{{ cookiecutter.project_slug }}:create_app()"

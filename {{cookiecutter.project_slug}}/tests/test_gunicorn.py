@@ -6,6 +6,8 @@ import http.client
 import json
 import multiprocessing
 import os
+import runpy
+import secrets
 import signal
 import socket
 import sys
@@ -93,6 +95,7 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     log_file = tmp_path / "access.log"
     environ = {
         **{name: str(value) for name, value in test_settings.items()},
+        "SECRET_KEY": secrets.token_hex(32),
         "WEB_CONCURRENCY": "2",
         "LOG_FILE": str(log_file),
         "LOG_FORMAT": "json",
@@ -122,3 +125,19 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
 
     records = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert sorted(r["request_id"] for r in records if r["logger"] == ACCESS) == sorted(ids)
+
+
+@pytest.mark.parametrize("secret_key", [None, "", "too-short-to-be-random"])
+def test_gunicorn_refuses_to_start_without_a_real_secret_key(monkeypatch, secret_key):
+    if secret_key is None:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    else:
+        monkeypatch.setenv("SECRET_KEY", secret_key)
+    with pytest.raises(SystemExit, match="Set SECRET_KEY to a random string of at least 32"):
+        runpy.run_path(str(CONFIG))
+
+
+def test_gunicorn_starts_with_a_secret_key_of_32_characters(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    settings = runpy.run_path(str(CONFIG))
+    assert settings["wsgi_app"] == "{{ cookiecutter.project_slug }}:create_app()"

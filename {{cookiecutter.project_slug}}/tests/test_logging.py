@@ -3,8 +3,11 @@ and one access line; LOG_FORMAT=json writes JSON lines."""
 
 import json
 import logging
+import time
 
 import pytest
+
+from {{ cookiecutter.project_slug }} import logs
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"
 
@@ -83,3 +86,42 @@ def test_the_traceback_of_an_unhandled_exception_reaches_the_log_file(make_app, 
     [error] = [entry for entry in entries if entry["level"] == "ERROR"]
     assert error["request_id"] == "req-43"
     assert "RuntimeError: kaboom" in error["exception"]
+
+
+class FailingStream:
+    """A log destination whose every write fails, like a full disk or a closed pipe."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+
+    def write(self, _text: str) -> None:
+        self.writes += 1
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_failing_log_sink_fails_no_request(make_app, monkeypatch, tmp_path):
+    failing, sinks = FailingStream(), []
+    make_sink = logs.make_sink
+
+    def failing_sink(config):
+        sink = make_sink(config)
+        sinks.append((sink, sink.stream))
+        sink.stream = failing
+        return sink
+
+    monkeypatch.setattr(logs, "make_sink", failing_sink)
+    monkeypatch.setattr(logging, "raiseExceptions", False)  # no "--- Logging error ---" report
+    client = make_app(LOG_FILE=str(tmp_path / "app.log")).test_client()
+    try:
+        statuses = [client.get("/healthz").status_code for _ in range(20)]
+        deadline = time.monotonic() + 10
+        while failing.writes < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the records may be written by another thread
+    finally:
+        for sink, stream in sinks:
+            sink.stream = stream
+    assert statuses == [200] * 20
+    assert failing.writes >= 20  # every access line was tried, and failed

@@ -24,6 +24,8 @@ from . import (
 {%- endif %}
     health,
     logs,
+    openapi,
+    security,
     users,
 )
 from .config import from_env
@@ -43,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = NoCookieSession()
 
     logs.init_app(app)
+    security.init_app(app)
 {%- if cookiecutter.use_async_logging %}
     async_logging.init_app(app)
 {%- endif %}
@@ -59,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(users.bp)
+    app.register_blueprint(openapi.bp)
     errors.init_app(app)
     commands.init_app(app)
     return app

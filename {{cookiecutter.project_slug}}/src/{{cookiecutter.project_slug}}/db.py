@@ -1,12 +1,14 @@
 """The SQLAlchemy engine, the declarative base, one session per request, and the schema's
 migrations (Alembic, in `migrations/`)."""
 
+import logging
 from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, MetaData{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 {%- if not cookiecutter.use_connection_pooling %}
 from sqlalchemy.pool import NullPool
@@ -19,6 +21,8 @@ from .pooling import create_pooled_engine
 {%- if cookiecutter.database == "sqlite" %}
 from .sqlite import configure_sqlite
 {%- endif %}
+
+logger = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -67,8 +71,12 @@ def get_session() -> Session:
 
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    if session is None:
+        return
+    try:
+        session.close()  # rolls back what is left: a round trip that a dead connection fails
+    except SQLAlchemyError as error:  # the answer is built already: it must still leave
+        logger.warning("Closing the database session failed: %s", type(error).__name__)
 
 
 def upgrade(revision: str = "head") -> None:

@@ -3,9 +3,15 @@
 import logging
 
 from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
+# The database is down, restarting, unreachable or out of connections: the request may succeed
+# if retried, so it is a 503, not a 500.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+RETRY_AFTER_SECONDS = 1
 
 
 class ValidationFailed(HTTPException):
@@ -22,6 +28,8 @@ class ValidationFailed(HTTPException):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected_error)
 
 
@@ -32,6 +40,14 @@ def _handle_http_error(error: HTTPException) -> Response:
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(jsonify(body).get_data())
     response.content_type = "application/json"
+    return response
+
+
+def _handle_database_unavailable(error: Exception) -> Response:
+    logger.warning("The database does not answer: %s", type(error).__name__)
+    unavailable = ServiceUnavailable("The database does not answer; try again in a moment.")
+    response = _handle_http_error(unavailable)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -36,7 +36,7 @@ def _check_database() -> str:
     try:
         with get_engine().connect() as connection:
             connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        logger.warning("Readiness check: the database does not answer", exc_info=True)
+    except SQLAlchemyError as error:
+        logger.warning("Readiness check: the database does not answer: %s", type(error).__name__)
         return "unavailable"
     return "ok"

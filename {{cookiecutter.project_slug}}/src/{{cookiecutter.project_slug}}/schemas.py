@@ -1,14 +1,22 @@
-"""Request bodies (msgspec Structs: strict types, no unknown fields) and response shapes."""
+"""Request bodies (msgspec Structs: strict types, no unknown fields) and response shapes.
 
+The Structs are the single source of truth of the API's contract: request bodies are decoded
+and validated with them, and /openapi.json (openapi.py) describes both kinds with their JSON
+Schema. Responses are built as plain dicts, the fastest to encode; the fuzzing tests check every
+response against these shapes."""
+
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import Row
 
-from .models import CITY_MAX, EMAIL_MAX, NAME_MAX, STREET_MAX, Address, User
+from . import models
+from .models import CITY_MAX, EMAIL_MAX, MAX_ID, NAME_MAX, STREET_MAX
 
 # Text: not blank, no control characters (databases refuse NUL; logs and terminals the rest).
-TEXT_PATTERN = r"^(?=.*\S)[^\x00-\x1f\x7f]+\Z"
+# No lookahead: the pattern is also a JSON Schema one, which generators and other languages use.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\Z"
 # A pragmatic address check: one @, no spaces or control characters, a dot in the domain.
 EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z"
 
@@ -43,11 +51,70 @@ class AddressCreate(msgspec.Struct, forbid_unknown_fields=True):
     city: City
 
 
-def address_to_dict(address: Address | Row) -> dict[str, Any]:
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+
+
+class Address(msgspec.Struct):
+    id: Id
+    street: str
+    city: str
+
+
+class User(msgspec.Struct):
+    id: Id
+    name: str
+    email: str
+    created_at: datetime
+    addresses: list[Address]
+{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
+
+
+class UserPage(msgspec.Struct):
+    items: list[User]
+    next_cursor: str | None  # null on the last page
+{%- elif cookiecutter.use_pagination %}
+
+
+class UserPage(msgspec.Struct):
+    items: list[User]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+{%- else %}
+
+
+class UserList(msgspec.Struct):
+    items: list[User]
+{%- endif %}
+
+
+class AddressList(msgspec.Struct):
+    items: list[Address]
+
+
+class Error(msgspec.Struct):
+    error: str  # a short name: "not-found", "validation-failed", ...
+    message: str
+    details: dict[str, str] | msgspec.UnsetType = msgspec.UNSET  # 422: a message per field
+
+
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    checks: dict[str, str]  # backing service -> "ok" or "unavailable"
+
+
+def address_to_dict(address: models.Address | Row) -> dict[str, Any]:
     return {"id": address.id, "street": address.street, "city": address.city}
 
 
-def user_to_dict(user: User | Row, addresses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def user_to_dict(
+    user: models.User | Row, addresses: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A user (an ORM object, or a row of the users table with its `addresses` given)."""
     return {
         "id": user.id,

@@ -7,8 +7,9 @@ app's engine; the `alembic` command line connects to the database of this proces
 from alembic import context
 from sqlalchemy import Connection, TypeDecorator
 
+# models.py declares every table on Base.metadata, which autogenerate compares.
 from {{ cookiecutter.project_slug }} import create_app, db
-from {{ cookiecutter.project_slug }}.models import Base  # the models' tables, all of them
+from {{ cookiecutter.project_slug }}.models import Base
 
 
 def render_item(kind: str, item, _autogen_context) -> str | bool:

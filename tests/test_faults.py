@@ -1,0 +1,611 @@
+"""Fault tests: a generated service under a real gunicorn (its own gunicorn.conf.py, 2 workers,
+127.0.0.1) while the server behind it goes away and comes back.
+
+- PostgreSQL is stopped for a while and started again, on the same port and data, while a
+  client keeps calling: while it is down, the calls that need it get a JSON 5xx (never HTML,
+  never a hang), /readyz says 503 and /healthz 200; around the outage (a grace of GRACE
+  seconds) everything succeeds; the service recovers without a restart of gunicorn or of its
+  workers. For the all-on project (QueuePool, caching) and the all-off one (NullPool).
+- Redis (the cache of the all-on project) is stopped and started again with its data: every
+  read still answers 200, from the database, writes still work, /readyz says 503; once Redis is
+  back the cache serves reads again, and entries stored before the outage do not hide the
+  writes made during it.
+- A connection that dies between a request's last query and the end of the request (held
+  there by a stalled log sink) must not turn a complete answer into an error.
+
+These tests start servers of their own (they stop them), never the environment's.
+"""
+
+import contextlib
+import http.client
+import json
+import os
+import select
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from cookiecutter.main import cookiecutter
+from sqlalchemy.engine import make_url
+
+from options import TEMPLATE
+from services import ServiceMissing, create_database, throwaway_postgres, throwaway_redis
+
+PACKAGE = "users_api"
+SEEDED = 20  # users, ids 1..SEEDED
+REQUEST_TIMEOUT = 10  # seconds: a request that takes longer counts as a hang
+GRACE = 1.0  # seconds around a stop or a start during which a request may fail
+DOWN = 2.0  # seconds PostgreSQL stays down
+RECOVERY = 15.0  # seconds the service gets to answer again once its server is back
+CACHE_RETRY_AFTER = 2  # seconds the service skips Redis after it failed (the default is 5)
+
+TOGGLES = (
+    "use_connection_pooling",
+    "use_eager_loading",
+    "use_pagination",
+    "use_caching",
+    "use_fast_json",
+    "use_compression",
+    "use_async_logging",
+)
+ALL_ON = dict.fromkeys(TOGGLES, True)
+ALL_OFF = dict.fromkeys(TOGGLES, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers, projects, gunicorn
+
+
+@contextlib.contextmanager
+def running(throwaway: Callable[[], contextlib.AbstractContextManager]) -> Iterator:
+    """A throwaway server of our own; fail (never skip) when its binaries are missing."""
+    try:
+        with throwaway() as server:
+            yield server
+    except ServiceMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+def bake(output: Path, answers: dict[str, object]) -> Path:
+    """Bake the template; tried again when it fails (the template may be mid-edit)."""
+    for attempt in range(3):
+        try:
+            return Path(
+                cookiecutter(
+                    str(TEMPLATE),
+                    no_input=True,
+                    extra_context=answers,
+                    output_dir=str(output / f"bake{attempt}"),
+                )
+            )
+        except Exception:
+            if attempt == 2:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def project_env(project: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        PYTHONPATH=str(project / "src"),
+        PYTHONDONTWRITEBYTECODE="1",
+        SECRET_KEY="fault-tests-secret-key-of-at-least-32-characters",
+        LOG_LEVEL="INFO",
+        **settings,
+    )
+    return env
+
+
+SETUP = """
+import sys
+from {package} import create_app
+
+cli = create_app().test_cli_runner()
+for args in (["init-db"], ["seed", "--users", sys.argv[1], "--addresses-per-user", "2"]):
+    result = cli.invoke(args=args)
+    if result.exit_code:
+        sys.exit(f"{{' '.join(args)}} failed: {{result.output}}{{result.exception!r}}")
+"""
+
+
+def init_db_and_seed(project: Path, env: dict[str, str]) -> None:
+    """`flask --app <package> init-db`, then `seed` (in one process: a Python start less)."""
+    command = [sys.executable, "-c", SETUP.format(package=PACKAGE), str(SEEDED)]
+    done = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"init-db and seed failed:\n{done.stderr}"
+
+
+class Gunicorn:
+    """The project's gunicorn.conf.py with 2 sync workers, on a socket this test bound on
+    127.0.0.1 (gunicorn inherits it: no other process can take the port in between)."""
+
+    def __init__(self, project: Path, env: dict[str, str], log: Path) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.log_path = log
+        env = env | {
+            "WEB_CONCURRENCY": "2",
+            "GUNICORN_WORKER_CLASS": "sync",
+            "GUNICORN_THREADS": "1",
+            "GUNICORN_MAX_REQUESTS": "0",  # a replaced worker would hide a lack of recovery
+        }
+        conf = project / "gunicorn.conf.py"
+        bind = f"fd://{self.socket.fileno()}"
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", str(conf), "--bind", bind],
+                cwd=project,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                pass_fds=(self.socket.fileno(),),
+                start_new_session=True,
+            )
+
+    def workers(self) -> set[int]:
+        pid = self.process.pid
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
+            return {int(child) for child in children.read().split()}
+        return set()
+
+    def wait_ready(self, timeout: float = 60) -> set[int]:
+        """Wait until both workers run and /readyz answers 200; return the workers' pids."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
+            workers = self.workers()
+            if len(workers) == 2 and call(self.port, "GET", "/readyz").status == 200:
+                return workers
+            time.sleep(0.1)
+        pytest.fail(f"gunicorn was not ready within {timeout} s:\n{self.log()}")
+
+    def log(self, tail: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-tail:]
+
+    def stop(self) -> None:
+        """SIGTERM to its process group (workers too), SIGKILL if it lingers."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+        self.socket.close()
+
+
+@contextlib.contextmanager
+def gunicorn(project: Path, env: dict[str, str], log: Path) -> Iterator[Gunicorn]:
+    server = Gunicorn(project, env, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls
+
+
+@dataclass
+class Call:
+    kind: str
+    method: str
+    path: str
+    start: float
+    end: float
+    status: int | None = None  # None: no answer (see error)
+    content_type: str = ""
+    body: object = None  # the parsed JSON, or None when the body is not JSON
+    error: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def is_json(self) -> bool:
+        return self.content_type.startswith("application/json") and self.body is not None
+
+    def __str__(self) -> str:
+        answer = self.error or f"{self.status} {self.content_type} {str(self.body)[:120]}"
+        return f"{self.method} {self.path} at {self.start:.2f}-{self.end:.2f} s: {answer}"
+
+
+def call(port: int, method: str, path: str, body: object = None, kind: str = "") -> Call:
+    """One request on a new connection (sync workers close each one), with a timeout."""
+    start = time.monotonic()
+    result = Call(kind, method, path, start, start)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        payload = json.dumps(body) if body is not None else None
+        connection.request(method, path, body=payload, headers=headers)
+        response = connection.getresponse()
+        raw = response.read()
+        result.status = response.status
+        result.content_type = response.getheader("Content-Type", "")
+        with contextlib.suppress(ValueError):
+            result.body = json.loads(raw)
+        if result.body is None:
+            result.error = f"{response.status}, not JSON: {raw[:200]!r}"
+    except (OSError, http.client.HTTPException) as error:
+        result.error = f"no answer: {error!r}"
+    finally:
+        connection.close()
+        result.end = time.monotonic()
+    return result
+
+
+class Flow:
+    """A client thread calling the service in a loop, one call at a time, until stopped (or
+    for at most `limit` seconds); `calls` holds every call, in order."""
+
+    def __init__(self, port: int, requests: list[Callable[[int], tuple]], limit: float = 120):
+        self.port, self.requests, self.limit = port, requests, limit
+        self.calls: list[Call] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.limit
+        count = 0
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            kind, method, path, body = self.requests[count % len(self.requests)](count)
+            self.calls.append(call(self.port, method, path, body, kind))
+            count += 1
+            time.sleep(0.005)  # leave the servers some CPU on a 2-core machine
+
+    def wait_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                pytest.fail(f"within {timeout} s: {what}", pytrace=False)
+            time.sleep(0.05)
+
+    def kinds(self) -> set[str]:
+        return {request(0)[0] for request in self.requests}
+
+    def __enter__(self) -> "Flow":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=REQUEST_TIMEOUT + 5)
+        assert not self.thread.is_alive(), "the client thread did not stop"
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL goes away and comes back
+
+SUCCESS = {"item": 200, "list": 200, "create": 201, "readyz": 200, "healthz": 200}
+NEEDS_DATABASE = ("item", "list", "create")
+
+
+def database_calls() -> list[Callable[[int], tuple]]:
+    """Calls that reach the database even with the response cache on: a query string the
+    cache has not seen (the cache key holds it; the endpoints ignore the parameter), or a
+    write. Plus both probes."""
+    return [
+        lambda n: ("item", "GET", f"/api/users/{1 + n % SEEDED}?n={n}", None),
+        lambda n: ("list", "GET", f"/api/users?per_page={1 + n % 25}&n={n}", None),
+        lambda n: (
+            "create",
+            "POST",
+            "/api/users",
+            {"name": f"Fault {n}", "email": f"fault-{n}-{uuid.uuid4().hex[:8]}@example.com"},
+        ),
+        lambda n: ("readyz", "GET", "/readyz", None),
+        lambda n: ("healthz", "GET", "/healthz", None),
+    ]
+
+
+def successes_after(flow: Flow, moment: float) -> dict[str, int]:
+    counts = dict.fromkeys(flow.kinds(), 0)
+    for done in list(flow.calls):
+        if done.start >= moment and done.status == SUCCESS[done.kind]:
+            counts[done.kind] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def postgresql():
+    """One throwaway server for both projects; each test leaves it running."""
+    with running(throwaway_postgres) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "answers", [pytest.param(ALL_ON, id="all-on"), pytest.param(ALL_OFF, id="all-off")]
+)
+def test_postgresql_restart_while_requests_flow(tmp_path, postgresql, answers):
+    name = "faults_all_on" if answers["use_caching"] else "faults_all_off"
+    project = bake(tmp_path, {**answers, "database": "postgresql"})
+    env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
+    init_db_and_seed(project, env)
+    with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
+        workers = service.wait_ready()
+        try:
+            with Flow(service.port, database_calls()) as flow:
+                flow.wait_until(
+                    lambda: min(successes_after(flow, 0).values()) >= 3,
+                    RECOVERY,
+                    "every kind of call succeeds before the outage",
+                )
+                stopping = time.monotonic()
+                postgresql.stop()  # a fast shutdown: it closes the service's connections
+                stopped = time.monotonic()
+                time.sleep(DOWN)
+                starting = time.monotonic()
+                postgresql.start()  # same port, same data
+                started = time.monotonic()
+                flow.wait_until(
+                    lambda: min(successes_after(flow, started + GRACE).values()) >= 3,
+                    RECOVERY,
+                    "every kind of call succeeds again once PostgreSQL is back",
+                )
+        finally:
+            if not postgresql.running():
+                postgresql.start()
+        assert service.process.poll() is None, "gunicorn exited"
+        assert service.workers() == workers, "gunicorn's workers were replaced"
+        log = service.log()
+
+    calls = flow.calls
+    problems = [f"{c} (no answer, or not JSON)" for c in calls if c.error or not c.is_json]
+    # Around the outage any answer will do (JSON, in time); before and after it, only success.
+    calm = [c for c in calls if c.end < stopping - GRACE or c.start > started + GRACE]
+    problems += [f"{c} (outside the outage)" for c in calm if c.status != SUCCESS[c.kind]]
+    down = [c for c in calls if c.start >= stopped and c.end <= starting]
+    for c in down:
+        if c.kind in NEEDS_DATABASE:
+            well_formed = isinstance(c.body, dict) and {"error", "message"} <= c.body.keys()
+            if not (500 <= (c.status or 0) <= 599 and well_formed):
+                problems.append(f"{c} (while down: expected a JSON 5xx error)")
+        elif c.kind == "readyz":
+            checks = c.body.get("checks", {}) if isinstance(c.body, dict) else {}
+            if c.status != 503 or checks.get("database") != "unavailable":
+                problems.append(f"{c} (while down: expected 503, database unavailable)")
+        elif c.status != 200:
+            problems.append(f"{c} (while down: /healthz touches no database)")
+    assert not problems, "\n".join(problems[:20]) + f"\n--- gunicorn log ---\n{log}"
+    assert {c.kind for c in down} == set(SUCCESS), "some kind of call missed the outage"
+    assert max(c.duration for c in calls) < REQUEST_TIMEOUT
+
+    # For `pytest -s`: what the outage looked like.
+    statuses: dict[str, dict[str, int]] = {}
+    for c in down:
+        label = f"{c.status} {c.body.get('error') or c.body.get('status')}"
+        statuses.setdefault(c.kind, {}).setdefault(label, 0)
+        statuses[c.kind][label] += 1
+    late = [c.end - started for c in calls if c.end > started and c.status != SUCCESS[c.kind]]
+    print(
+        f"\n[postgresql {'all-on' if answers['use_caching'] else 'all-off'}] {len(calls)} calls, "
+        f"{len(down)} while down; stop {stopped - stopping:.2f} s, start "
+        f"{started - starting:.2f} s; slowest call {max(c.duration for c in calls):.2f} s; "
+        f"last failure ended {max(late, default=0):.2f} s after the start; while down: {statuses}"
+    )
+
+
+class StallingSink:
+    """A named pipe for LOG_FILE, drained by a thread until `stall()` fills it up: the next
+    record a process writes there blocks it, until `flow()`."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self.reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        self.writer = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ours: reads never see EOF
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.reading = threading.Lock()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while not self.closing.is_set():
+            if not self.flowing.wait(0.05):
+                continue
+            with self.reading:
+                if self.flowing.is_set() and select.select([self.reader], [], [], 0.05)[0]:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(self.reader, 65536)
+
+    def stall(self) -> None:
+        self.flowing.clear()
+        with self.reading:  # no read in progress from here on
+            for size in (4096, 1):  # fill the pipe to the last byte
+                with contextlib.suppress(BlockingIOError):
+                    while True:
+                        os.write(self.writer, b"x" * size)
+
+    def flow(self) -> None:
+        self.flowing.set()
+
+    def close(self) -> None:
+        self.flow()
+        self.closing.set()
+        self.thread.join(timeout=5)
+        os.close(self.writer)
+        os.close(self.reader)
+
+
+HELD = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction'"
+    " AND query LIKE '%%FROM addresses%%'"  # the last query of GET /api/users/<id>
+    " AND state_change < clock_timestamp() - interval '0.5 seconds'"  # and it stays there
+)
+
+
+def test_connection_lost_between_the_last_query_and_the_end_of_the_request(tmp_path, postgresql):
+    """A connection that dies after a request's last query, before the request ends (a restart
+    or failover at that moment, idle_in_transaction_session_timeout, a proxy dropping it): the
+    answer is complete, the client must get it. The all-off project logs synchronously: its
+    access line is written after the view and before the request's session is closed, so a
+    log sink that stalls holds the request exactly there, idle in its transaction, while the
+    test ends that connection from the server's side."""
+    name = "faults_lost"
+    project = bake(tmp_path, {**ALL_OFF, "database": "postgresql"})
+    env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
+    init_db_and_seed(project, env)
+    admin = make_url(postgresql.url).set(drivername="postgresql")
+    sink = StallingSink(tmp_path / "log.fifo")
+    try:
+        with (
+            gunicorn(project, env | {"LOG_FILE": str(sink.path)}, tmp_path / "g.log") as service,
+            psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as db,
+            ThreadPoolExecutor(1) as client,
+        ):
+            service.wait_ready()
+            try:
+                sink.stall()
+                answer = client.submit(call, service.port, "GET", "/api/users/1")
+                deadline = time.monotonic() + REQUEST_TIMEOUT / 2
+                while not (held := db.execute(HELD, (name,)).fetchall()):
+                    if answer.done() or time.monotonic() > deadline:
+                        pytest.fail(f"the log sink did not hold the request: {answer.result()}")
+                    time.sleep(0.02)
+                db.execute("SELECT pg_terminate_backend(%s)", held[0])
+                while db.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", held[0]
+                ).fetchall():
+                    if time.monotonic() > deadline:
+                        pytest.fail("the connection did not end")
+                    time.sleep(0.02)
+            finally:
+                sink.flow()  # the request goes on, its connection gone
+            lost = answer.result(timeout=REQUEST_TIMEOUT + 5)
+            after = call(service.port, "GET", "/api/users/1")
+            log = service.log()
+    finally:
+        sink.close()
+    assert lost.status == 200 and lost.is_json, f"{lost}\n--- gunicorn log ---\n{log}"
+    assert after.status == 200 and after.is_json, str(after)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redis goes away and comes back
+
+
+def rename_directly(database: Path, user_id: int) -> str:
+    """Change a user's name behind the service's back: a cached answer still shows the old one."""
+    name = f"Renamed {uuid.uuid4().hex[:8]}"
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection, connection:
+        connection.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
+    return name
+
+
+def served_from_cache(port: int, database: Path, user_id: int) -> bool:
+    """Read a user, rename it in the database, read it again: the old name means a cache hit."""
+    path = f"/api/users/{user_id}"
+    before = call(port, "GET", path)
+    new_name = rename_directly(database, user_id)
+    after = call(port, "GET", path)
+    assert before.status == after.status == 200, (str(before), str(after))
+    assert after.body["name"] in (before.body["name"], new_name), str(after)
+    return after.body["name"] == before.body["name"]
+
+
+def list_ids(port: int) -> set[int]:
+    page = call(port, "GET", "/api/users?per_page=100")
+    assert page.status == 200, str(page)
+    return {user["id"] for user in page.body["items"]}
+
+
+def reads(n: int) -> tuple:
+    if n % 2:
+        return ("item", "GET", f"/api/users/{1 + n % SEEDED}", None)
+    return ("list", "GET", f"/api/users?per_page={1 + n % 10}", None)
+
+
+def test_redis_stopped_while_requests_flow(tmp_path):
+    with running(throwaway_redis) as redis_server:
+        project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
+        database = tmp_path / "users.sqlite3"
+        env = project_env(
+            project,
+            DATABASE_URL=f"sqlite:///{database}",
+            REDIS_URL=redis_server.url,
+            CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
+        )
+        init_db_and_seed(project, env)
+        with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
+            port = service.port
+            workers = service.wait_ready()
+            with Flow(port, [reads]) as flow:
+                # Redis up: reads are cached, the list among them (kept through the outage).
+                flow.wait_until(
+                    lambda: served_from_cache(port, database, 1), RECOVERY, "a cache hit"
+                )
+                ids_before = list_ids(port)
+                assert list_ids(port) == ids_before
+
+                redis_server.stop(save=True)  # its entries come back with it
+                stopped = time.monotonic()
+                created: set[int] = set()
+                # Longer than CACHE_RETRY_AFTER: the service tries Redis again meanwhile.
+                while time.monotonic() < stopped + CACHE_RETRY_AFTER + 1.5:
+                    if len(created) < 40:  # the list below reads them all in one page
+                        email = f"{uuid.uuid4().hex}@example.com"
+                        new = call(port, "POST", "/api/users", {"name": "During", "email": email})
+                        assert new.status == 201, f"a write while Redis is down: {new}"
+                        created.add(new.body["id"])
+                    ready = call(port, "GET", "/readyz")
+                    assert ready.status == 503, f"/readyz while Redis is down: {ready}"
+                    assert ready.body["checks"] == {"database": "ok", "redis": "unavailable"}
+                    assert call(port, "GET", "/healthz").status == 200
+                    # Reads come from the database: fresh, whichever worker answers.
+                    assert created <= list_ids(port), "a read missed a write (Redis down)"
+                    assert not served_from_cache(port, database, 2), "a hit with Redis down"
+                    time.sleep(0.02)
+
+                redis_server.start()  # with the entries and generation of before the outage
+                back = time.monotonic()
+                flow.wait_until(
+                    lambda: call(port, "GET", "/readyz").status == 200,
+                    RECOVERY,
+                    "/readyz says 200 once Redis is back",
+                )
+                ready_again = time.monotonic() - back
+
+                def cache_used_again() -> bool:
+                    # Entries from before the outage must not hide its writes, on any worker.
+                    assert created <= list_ids(port), "a cached list hides a write (Redis back)"
+                    return served_from_cache(port, database, 3)
+
+                flow.wait_until(cache_used_again, RECOVERY, "the cache serves reads again")
+                cached_again = time.monotonic() - back
+                for _ in range(10):  # both workers, whichever answers
+                    assert created <= list_ids(port), "a cached list hides a write (Redis back)"
+            assert service.workers() == workers, "gunicorn's workers were replaced"
+            log = service.log()
+
+    failed = [str(c) for c in flow.calls if c.status != 200 or not c.is_json]
+    assert not failed, "\n".join(failed[:20]) + f"\n--- gunicorn log ---\n{log}"
+    assert max(c.duration for c in flow.calls) < REQUEST_TIMEOUT
+    outage = [c for c in flow.calls if stopped <= c.start and c.end <= back]
+    assert outage, "no read happened while Redis was down"
+    print(
+        f"\n[redis all-on] {len(flow.calls)} reads ({len(outage)} while down), all 200; "
+        f"slowest read {max(c.duration for c in flow.calls):.2f} s, slowest while down "
+        f"{max(c.duration for c in outage):.2f} s; {len(created)} writes while down; "
+        f"/readyz 200 {ready_again:.2f} s and cache hits {cached_again:.2f} s after the start"
+    )
