@@ -163,7 +163,10 @@ def own_test_runs(request, baked):
         if "database:postgresql" in key:
             name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
             extra["TEST_DATABASE_URL"] = create_database(admin_url, name)
-        args = ["-q", "-p", "no:cacheprovider", "--basetemp", f"{project}.tmp", "tests"]
+        # The forkserver imported schemathesis already, so the projects' `-p schemathesis` cannot
+        # rewrite its asserts; pytest warns, which their filterwarnings would make an error.
+        args = ["-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        args += ["--basetemp", f"{project}.tmp", "tests"]
         if key in full:
             return run_project_tests(project, args, project_env(extra), timeout=600)
         # Without slow tests, and without pytest's assertion rewriting (a quarter of a suite's

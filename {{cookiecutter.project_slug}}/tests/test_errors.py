@@ -61,6 +61,14 @@ def test_unsupported_method_is_a_json_405_with_allow(client, method, path, allow
     assert set(response.headers["Allow"].split(", ")) >= allowed
 
 
+def test_options_answers_204_with_allow_and_no_body(client):
+    response = client.options("/api/users")
+    assert response.status_code == 204
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
+    assert "Content-Type" not in response.headers
+    assert response.data == b""
+
+
 def test_body_that_is_not_json_is_415(client):
     response = client.post("/api/users", data="name=Ada", content_type="text/plain")
     assert_json_error(response, 415, "unsupported-media-type")

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 
 from . import (
@@ -34,7 +34,7 @@ from .config import from_env
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings from the environment (`config` overrides them), the
     database, one init_app per performance technique, routes, JSON errors, CLI commands."""
-    app = Flask(__name__)
+    app = JSONAPIFlask(__name__)
     app.config.from_mapping(from_env({% if cookiecutter.database == "sqlite" %}app.instance_path{% endif %}))
     app.config.from_mapping(config or {})
 {%- if not cookiecutter.use_fast_json %}
@@ -42,7 +42,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
 {%- endif %}
     app.url_map.merge_slashes = False  # /api//users is a JSON 404, not an HTML redirect
-    app.session_interface = NoCookieSession()
 
     logs.init_app(app)
     security.init_app(app)
@@ -74,3 +73,16 @@ class NoCookieSession(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         return None
+
+
+class JSONAPIFlask(Flask):
+    """Flask for a JSON API: no cookie session, and OPTIONS answers 204 with `Allow` and no
+    body (Flask's own answer is an empty text/html 200)."""
+
+    session_interface = NoCookieSession()
+
+    def make_default_options_response(self) -> Response:
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
