@@ -1,0 +1,22 @@
+"""What the fuzzing tests share: this app's description, and how schemathesis runs."""
+
+from hypothesis import HealthCheck
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from {{ cookiecutter.project_slug }} import config, openapi
+
+DOCUMENT = openapi.build(config.from_env({% if cookiecutter.database == "sqlite" %}"instance", {% endif %}{}))
+# Not checked: that every schema-valid request succeeds. A cursor is a string to the schema, but
+# only the ones this API signed are accepted, and an email can be taken by an earlier request.
+CHECKS = {"excluded_checks": [positive_data_acceptance]}
+{%- if cookiecutter.use_compression %}
+IDENTITY = {"Accept-Encoding": "identity"}  # schemathesis reads bodies as sent
+{%- endif %}
+# The same requests on every run (derandomize): a failure is reproducible, never a flake; no
+# example database is written next to the project.
+FUZZ = {
+    "deadline": None,
+    "database": None,
+    "derandomize": True,
+    "suppress_health_check": list(HealthCheck),
+}

@@ -1,0 +1,18 @@
+"""The fuzzing of test_openapi.py at length (slow): the boundary and negative cases of every
+parameter and field (schemathesis' coverage phase), then 50 generated requests per operation.
+Its own module, because schemathesis builds the boundary cases when the tests are collected:
+`pytest -m "not slow" --ignore tests/test_openapi_thorough.py` skips that work too."""
+
+import pytest
+import schemathesis
+from fuzzing import CHECKS, DOCUMENT, FUZZ{% if cookiecutter.use_compression %}, IDENTITY{% endif %}
+from hypothesis import settings
+
+thorough = schemathesis.openapi.from_dict(DOCUMENT)
+
+
+@pytest.mark.slow
+@thorough.parametrize()
+@settings(max_examples=50, **FUZZ)
+def test_every_operation_answers_boundary_and_generated_requests_as_described(case, app):
+    case.call_and_validate(app=app{% if cookiecutter.use_compression %}, headers=IDENTITY{% endif %}, **CHECKS)
