@@ -77,13 +77,11 @@ def get(port: int, request_id: str) -> int:
         connection.close()
 
 
+@pytest.mark.slow  # a real server: CI runs it
 @pytest.mark.usefixtures("app")  # tables created and empty
 @pytest.mark.parametrize(
     "preload",
-    [
-        pytest.param(False, id="workers-load-the-app"),
-        pytest.param(True, id="preloaded-app", marks=pytest.mark.slow),
-    ],
+    [pytest.param(False, id="workers-load-the-app"), pytest.param(True, id="preloaded-app")],
 )
 def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     test_settings, tmp_path, preload
