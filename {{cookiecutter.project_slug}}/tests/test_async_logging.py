@@ -4,6 +4,7 @@ every queued record reaches the sink when logging shuts down, in a forked child 
 import json
 import logging
 import os
+import queue
 import signal
 import statistics
 import threading
@@ -12,7 +13,8 @@ import time
 import pytest
 from flask import Flask
 
-from {{ cookiecutter.project_slug }} import logs
+from {{ cookiecutter.project_slug }} import async_logging, logs
+from {{ cookiecutter.project_slug }}.async_logging import AsyncHandler
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"
 
@@ -92,6 +94,39 @@ def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_wit
     assert access_ids(sink.records) == ids
     logging.getLogger(app.import_name).warning("logged after the shutdown")
     assert sink.records[-1].getMessage() == "logged after the shutdown"
+
+
+class CountingQueue(queue.SimpleQueue):
+    """A queue that counts the times a reader waited on it."""
+
+    waits = 0
+
+    def get(self, block: bool = True, timeout: float | None = None):
+        self.waits += block
+        return super().get(block, timeout)
+
+
+def test_records_logged_apart_are_written_in_batches_not_one_wakeup_each(monkeypatch):
+    monkeypatch.setattr(async_logging, "BATCH_WAIT", 0.05)  # a margin for a busy machine
+    sink = SlowSink(delay=0)
+    handler = AsyncHandler([sink])
+    handler.stop()
+    handler.queue = CountingQueue()
+    handler.start()
+    logger = logging.getLogger("test.batches")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(40):
+            logger.warning("record %d", n)
+            time.sleep(0.0005)  # the logging thread waits, as a worker does between requests
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    assert [record.getMessage() for record in sink.records] == [f"record {n}" for n in range(40)]
+    # 40 records over 20 ms or more: a batch or two, and one wait for the stop marker. A
+    # listener that wakes for each record waits 41 times.
+    assert handler.queue.waits <= 10
 
 
 def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink):

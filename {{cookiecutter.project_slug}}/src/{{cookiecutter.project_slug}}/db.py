@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g{% if cookiecutter.database == "postgresql" %}, has_request_context, request{% endif %}
 from sqlalchemy import Connection, Engine, MetaData{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -49,13 +49,23 @@ def init_app(app: Flask) -> None:
 {%- if cookiecutter.database == "sqlite" %}
     configure_sqlite(app, engine)
 {%- endif %}
+{%- if cookiecutter.database == "postgresql" %}
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
+    app.extensions["db"] = Database(
+        engine, sessionmaker(engine, expire_on_commit=False), sessionmaker(reads)
+    )
+{%- else %}
     app.extensions["db"] = Database(engine, sessionmaker(engine, expire_on_commit=False))
+{%- endif %}
     app.teardown_appcontext(_close_session)
 
 
 class Database(NamedTuple):
     engine: Engine
     sessions: sessionmaker[Session]
+{%- if cookiecutter.database == "postgresql" %}
+    read_sessions: sessionmaker[Session]  # autocommit: for requests that only read
+{%- endif %}
 
 
 def get_engine() -> Engine:
@@ -63,9 +73,22 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
+{%- if cookiecutter.database == "postgresql" %}
+    """The session of the current request, opened on first use.
+
+    A GET or HEAD only reads, so its statements run in autocommit mode, outside a transaction:
+    no BEGIN and no ROLLBACK round trips, and no ROLLBACK to discard the statements psycopg
+    has prepared on the connection. Under PostgreSQL's READ COMMITTED each statement sees a
+    snapshot of its own either way, so the answers are the same."""
+    if "db_session" not in g:
+        db = current_app.extensions["db"]
+        reads_only = has_request_context() and request.method in ("GET", "HEAD")
+        g.db_session = (db.read_sessions if reads_only else db.sessions)()
+{%- else %}
     """The session of the current request, opened on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"].sessions()
+{%- endif %}
     return g.db_session
 
 
