@@ -34,7 +34,9 @@ def test_debug_is_off_and_bodies_are_bounded_by_default(monkeypatch, test_settin
     assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
 
-def test_an_unreachable_database_is_a_json_503_without_internals(make_app, database_url, tmp_path):
+def test_an_unreachable_database_is_a_json_503_without_internals(
+    make_app, database_url, tmp_path, caplog
+):
     missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
     app = make_app(DATABASE_URL=missing.render_as_string(hide_password=False))
     response = app.test_client().get("/api/users/1")
@@ -47,3 +49,7 @@ def test_an_unreachable_database_is_a_json_503_without_internals(make_app, datab
     text = response.get_data(as_text=True)
     for internal in ("SELECT", "users", "sqlalchemy", "Traceback", str(tmp_path)):
         assert internal not in text
+    # The log says why, in the driver's words, and shows no SQL.
+    (warning,) = [record for record in caplog.records if record.levelname == "WARNING"]
+    assert "{% if cookiecutter.database == "sqlite" %}unable to open database file{% else %}does not exist{% endif %}" in warning.getMessage()
+    assert "SELECT" not in warning.getMessage()
