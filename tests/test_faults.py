@@ -609,3 +609,40 @@ def test_redis_stopped_while_requests_flow(tmp_path):
         f"{max(c.duration for c in outage):.2f} s; {len(created)} writes while down; "
         f"/readyz 200 {ready_again:.2f} s and cache hits {cached_again:.2f} s after the start"
     )
+
+
+def test_a_worker_that_missed_a_redis_restart_serves_none_of_the_entries_it_reloaded(tmp_path):
+    """Redis restarts with its saved entries. Service A wrote while it was down, so its new
+    generation never reached Redis; service B served nothing meanwhile and noticed nothing (its
+    client reconnects on its own). B's reads must still show A's write."""
+    with running(throwaway_redis) as redis_server:
+        project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
+        database = tmp_path / "users.sqlite3"
+        env = project_env(
+            project,
+            DATABASE_URL=f"sqlite:///{database}",
+            REDIS_URL=redis_server.url,
+            CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
+        )
+        init_db_and_seed(project, env)
+        with (
+            gunicorn(project, env, tmp_path / "a.log") as a,
+            gunicorn(project, env, tmp_path / "b.log") as b,
+        ):
+            a.wait_ready()
+            b.wait_ready()
+            assert served_from_cache(b.port, database, 1), "B's reads are not cached"
+            ids = list_ids(b.port)
+            for _ in range(6):  # cached, and read by both of B's workers
+                assert list_ids(b.port) == ids
+
+            redis_server.stop(save=True)  # its entries and generation come back with it
+            email = f"{uuid.uuid4().hex}@example.com"
+            new = call(a.port, "POST", "/api/users", {"name": "During", "email": email})
+            assert new.status == 201, f"a write while Redis is down: {new}"
+            redis_server.start()
+
+            for _ in range(10):  # both of B's workers, whichever answers
+                assert new.body["id"] in list_ids(b.port), (
+                    f"B served a list that Redis reloaded from before the write\n{b.log()}"
+                )

@@ -2,7 +2,7 @@
 
 import logging
 
-from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, cache
+from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, RedisProcess, cache
 
 
 def new_worker(make_app, **overrides):
@@ -35,3 +35,18 @@ def test_an_evicted_generation_key_revives_no_older_entry(app, client, seed):
     with app.app_context():
         cache.delete(GENERATION_KEY)  # as Redis's eviction, or a FLUSHDB, would
     assert len(client.get("/api/users").json["items"]) == 1
+
+
+def test_keys_carry_the_run_id_of_the_redis_process(app, client):
+    # A restarted Redis draws a new run_id: the entries it reloads from disk, saved before
+    # writes that could not reach it, are never served (tests/test_faults.py of the template
+    # restarts a real one).
+    client.get("/api/users")
+    with app.app_context():
+        redis = cache.cache._write_client
+        run_id = redis.info("server")["run_id"]
+        keys = [key.decode() for key in redis.scan_iter(f"{app.config['CACHE_KEY_PREFIX']}*")]
+    assert RedisProcess.run_id == run_id
+    entries = [key for key in keys if "/api/users" in key]
+    assert entries
+    assert all(f"users:{run_id}." in key for key in entries)

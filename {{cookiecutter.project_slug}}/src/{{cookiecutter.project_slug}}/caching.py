@@ -9,7 +9,9 @@
 - The cache lives in Redis (REDIS_URL), shared by every worker. When Redis does not answer,
   requests are served from the database and a warning is logged; the cache is skipped for
   CACHE_RETRY_AFTER seconds, then tried again with a fresh generation (writes made meanwhile
-  could not invalidate it).
+  could not invalidate it). The keys also carry the run_id of the Redis process: entries that
+  a restarted Redis reloads from disk are never served, not even by a worker that missed the
+  outage.
 {%- else %}
 - The cache is a SimpleCache in each process's memory: with several gunicorn workers, a write
   invalidates only the worker that served it, and the others answer from their own copy for up
@@ -28,6 +30,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, Response, current_app, g, request, request_finished
 from flask_caching import Cache
 {%- if cookiecutter.cache_backend == "redis" %}
+from redis.connection import AbstractConnection
 from redis.exceptions import RedisError
 {%- endif %}
 
@@ -47,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("CACHE_TYPE", "RedisCache")
     app.config.setdefault("CACHE_REDIS_URL", app.config["REDIS_URL"])
     app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 0.5, "socket_timeout": 0.5})
+    app.config["CACHE_OPTIONS"] = {**app.config["CACHE_OPTIONS"], "redis_connect_func": _on_connect}
 {%- else %}
     app.config.setdefault("CACHE_TYPE", "SimpleCache")
 {%- endif %}
@@ -136,12 +140,31 @@ def _write(key: str, value: Any, timeout: int | None = None) -> None:
 
 def _generation() -> str:
     """The current generation; a new one when the key is gone (evicted, or Redis flushed):
-    falling back to a fixed value would revive entries stored before the first write."""
+    falling back to a fixed value would revive entries stored before the first write. It is
+    read first, so that a reconnection it causes has updated the run_id that comes with it."""
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # SET NX: one winner
         generation = cache.get(GENERATION_KEY)
-    return generation
+    return f"{RedisProcess.run_id}.{generation}"
+
+
+class RedisProcess:
+    """The Redis process the connections reach, known by the run_id it draws at every start."""
+
+    run_id = ""
+
+
+def _on_connect(connection: AbstractConnection) -> None:
+    """Every new connection (a worker's first, or one after Redis restarted) asks which Redis
+    process it reached. A restart may reload entries and a generation saved before writes that
+    could not reach it; a new run_id in every key means they are never served."""
+    connection.on_connect()
+    connection.send_command("INFO", "server")
+    info = connection.read_response()
+    for line in (info.decode() if isinstance(info, bytes) else info).splitlines():
+        if line.startswith("run_id:"):
+            RedisProcess.run_id = line.removeprefix("run_id:")
 
 
 REDIS_ERRORS = (RedisError, OSError)
