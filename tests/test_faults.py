@@ -449,19 +449,30 @@ class StallingSink:
 
 
 HELD = (
-    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction'"
-    " AND query LIKE '%%FROM addresses%%'"  # the last query of GET /api/users/<id>
+    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND state = %s AND query LIKE %s"
     " AND state_change < clock_timestamp() - interval '0.5 seconds'"  # and it stays there
 )
+# (request, its last statement, the state its connection waits in, the answer)
+HELD_REQUESTS = {
+    # A read runs in autocommit mode: nothing is left to roll back at the end.
+    "read": (("GET", "/api/users/1"), "%FROM addresses%", "idle", 200),
+    # A write that found nothing ends with its transaction open: closing the session rolls it
+    # back, a round trip that the dead connection fails.
+    "failed-write": (("DELETE", "/api/users/999999"), "%FROM users%", "idle in transaction", 404),
+}
 
 
-def test_connection_lost_between_the_last_query_and_the_end_of_the_request(tmp_path, postgresql):
+@pytest.mark.parametrize("held_request", HELD_REQUESTS.values(), ids=HELD_REQUESTS.keys())
+def test_connection_lost_between_the_last_query_and_the_end_of_the_request(
+    tmp_path, postgresql, held_request
+):
     """A connection that dies after a request's last query, before the request ends (a restart
     or failover at that moment, idle_in_transaction_session_timeout, a proxy dropping it): the
     answer is complete, the client must get it. The all-off project logs synchronously: its
     access line is written after the view and before the request's session is closed, so a
-    log sink that stalls holds the request exactly there, idle in its transaction, while the
-    test ends that connection from the server's side."""
+    log sink that stalls holds the request exactly there, its connection idle, while the test
+    ends that connection from the server's side."""
+    (method, path), last_statement, state, status = held_request
     name = "faults_lost"
     project = bake(tmp_path, {**ALL_OFF, "database": "postgresql"})
     env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
@@ -477,9 +488,9 @@ def test_connection_lost_between_the_last_query_and_the_end_of_the_request(tmp_p
             service.wait_ready()
             try:
                 sink.stall()
-                answer = client.submit(call, service.port, "GET", "/api/users/1")
+                answer = client.submit(call, service.port, method, path)
                 deadline = time.monotonic() + REQUEST_TIMEOUT / 2
-                while not (held := db.execute(HELD, (name,)).fetchall()):
+                while not (held := db.execute(HELD, (name, state, last_statement)).fetchall()):
                     if answer.done() or time.monotonic() > deadline:
                         pytest.fail(f"the log sink did not hold the request: {answer.result()}")
                     time.sleep(0.02)
@@ -497,7 +508,7 @@ def test_connection_lost_between_the_last_query_and_the_end_of_the_request(tmp_p
             log = service.log()
     finally:
         sink.close()
-    assert lost.status == 200 and lost.is_json, f"{lost}\n--- gunicorn log ---\n{log}"
+    assert lost.status == status and lost.is_json, f"{lost}\n--- gunicorn log ---\n{log}"
     assert after.status == 200 and after.is_json, str(after)
 
 
