@@ -2,6 +2,10 @@
 
 import logging
 
+from sql_counter import count_statements
+from sqlalchemy.engine import make_url
+
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, RedisProcess, cache
 
 
@@ -50,3 +54,31 @@ def test_keys_carry_the_run_id_of_the_redis_process(app, client):
     entries = [key for key in keys if "/api/users" in key]
     assert entries
     assert all(f"users:{run_id}." in key for key in entries)
+
+
+def test_a_redis_user_without_info_still_gets_a_working_cache(app, make_app, redis_url):
+    # INFO is in the @dangerous ACL category, which hosted Redis users often lack: the keys
+    # then go without a run_id, and the cache still works.
+    with app.app_context():
+        redis = cache.cache._write_client
+    redis.acl_setuser(
+        "no-info",
+        enabled=True,
+        passwords=["+secret"],
+        keys=["*"],
+        categories=["+@all"],
+        commands=["-info"],
+    )
+    try:
+        url = make_url(redis_url).set(username="no-info", password="secret")
+        worker = make_app(REDIS_URL=url.render_as_string(hide_password=False))
+        client = worker.test_client()
+        assert client.get("/api/users").status_code == 200
+        with worker.app_context():
+            engine = db.get_engine()
+        with count_statements(engine) as executed:
+            assert client.get("/api/users").status_code == 200
+        assert executed == []  # a hit
+        assert client.get("/readyz").status_code == 200
+    finally:
+        redis.acl_deluser("no-info")

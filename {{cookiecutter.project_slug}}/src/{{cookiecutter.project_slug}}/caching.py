@@ -31,7 +31,7 @@ from flask import Flask, Response, current_app, g, request, request_finished
 from flask_caching import Cache
 {%- if cookiecutter.cache_backend == "redis" %}
 from redis.connection import AbstractConnection
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 {%- endif %}
 
 cache = Cache()
@@ -161,7 +161,10 @@ def _on_connect(connection: AbstractConnection) -> None:
     could not reach it; a new run_id in every key means they are never served."""
     connection.on_connect()
     connection.send_command("INFO", "server")
-    info = connection.read_response()
+    try:
+        info = connection.read_response()
+    except ResponseError:  # an ACL user without INFO: the keys go without a run_id
+        return
     for line in (info.decode() if isinstance(info, bytes) else info).splitlines():
         if line.startswith("run_id:"):
             RedisProcess.run_id = line.removeprefix("run_id:")
