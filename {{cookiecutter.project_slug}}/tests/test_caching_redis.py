@@ -1,6 +1,7 @@
 """The Redis cache is shared by every worker, and a Redis outage never fails a request."""
 
 import logging
+import uuid
 
 from sql_counter import count_statements
 from sqlalchemy.engine import make_url
@@ -61,8 +62,9 @@ def test_a_redis_user_without_info_still_gets_a_working_cache(app, make_app, red
     # then go without a run_id, and the cache still works.
     with app.app_context():
         redis = cache.cache._write_client
+    user = f"no-info-{uuid.uuid4().hex}"  # test runs may share the server
     redis.acl_setuser(
-        "no-info",
+        user,
         enabled=True,
         passwords=["+secret"],
         keys=["*"],
@@ -70,7 +72,7 @@ def test_a_redis_user_without_info_still_gets_a_working_cache(app, make_app, red
         commands=["-info"],
     )
     try:
-        url = make_url(redis_url).set(username="no-info", password="secret")
+        url = make_url(redis_url).set(username=user, password="secret")
         worker = make_app(REDIS_URL=url.render_as_string(hide_password=False))
         client = worker.test_client()
         assert client.get("/api/users").status_code == 200
@@ -81,4 +83,4 @@ def test_a_redis_user_without_info_still_gets_a_working_cache(app, make_app, red
         assert executed == []  # a hit
         assert client.get("/readyz").status_code == 200
     finally:
-        redis.acl_deluser("no-info")
+        redis.acl_deluser(user)
