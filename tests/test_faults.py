@@ -547,17 +547,24 @@ def reads(n: int) -> tuple:
     return ("list", "GET", f"/api/users?per_page={1 + n % 10}", None)
 
 
+def redis_project(tmp_path: Path, redis_url: str) -> tuple[Path, Path, dict[str, str]]:
+    """The all-on project with the Redis cache on SQLite, migrated and seeded: (project,
+    database file, environment)."""
+    project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
+    database = tmp_path / "users.sqlite3"
+    env = project_env(
+        project,
+        DATABASE_URL=f"sqlite:///{database}",
+        REDIS_URL=redis_url,
+        CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
+    )
+    init_db_and_seed(project, env)
+    return project, database, env
+
+
 def test_redis_stopped_while_requests_flow(tmp_path):
     with running(throwaway_redis) as redis_server:
-        project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
-        database = tmp_path / "users.sqlite3"
-        env = project_env(
-            project,
-            DATABASE_URL=f"sqlite:///{database}",
-            REDIS_URL=redis_server.url,
-            CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
-        )
-        init_db_and_seed(project, env)
+        project, database, env = redis_project(tmp_path, redis_server.url)
         with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
             port = service.port
             workers = service.wait_ready()
@@ -627,15 +634,7 @@ def test_a_worker_that_missed_a_redis_restart_serves_none_of_the_entries_it_relo
     generation never reached Redis; service B served nothing meanwhile and noticed nothing (its
     client reconnects on its own). B's reads must still show A's write."""
     with running(throwaway_redis) as redis_server:
-        project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
-        database = tmp_path / "users.sqlite3"
-        env = project_env(
-            project,
-            DATABASE_URL=f"sqlite:///{database}",
-            REDIS_URL=redis_server.url,
-            CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
-        )
-        init_db_and_seed(project, env)
+        project, database, env = redis_project(tmp_path, redis_server.url)
         with (
             gunicorn(project, env, tmp_path / "a.log") as a,
             gunicorn(project, env, tmp_path / "b.log") as b,
