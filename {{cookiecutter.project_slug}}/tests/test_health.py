@@ -34,9 +34,13 @@ def test_readyz_is_ok_when_the_database_answers(client):
 {%- endif %}
 
 
-def test_readyz_is_503_when_the_database_is_unreachable(make_app, unreachable_database):
+def test_readyz_is_503_when_the_database_is_unreachable_and_logs_the_drivers_reason(
+    make_app, unreachable_database, caplog
+):
     app = make_app(DATABASE_URL=unreachable_database)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
     assert response.json["checks"]["database"] == "unavailable"
+    # The driver's exception and its message, so that an operator can tell why.
+    assert "the database does not answer: OperationalError: " in caplog.text

@@ -43,10 +43,14 @@ def _handle_http_error(error: HTTPException) -> Response:
     return response
 
 
-def _handle_database_unavailable(error: Exception) -> Response:
-    # The driver's own words (refused, timed out, no such file), never the statement or its values.
+def database_error_reason(error: Exception) -> str:
+    """The driver's own words (refused, timed out, no such file), never the statement or its values."""
     reason = getattr(error, "orig", None) or error
-    logger.warning("The database does not answer: %s: %s", type(reason).__name__, reason)
+    return f"{type(reason).__name__}: {reason}"
+
+
+def _handle_database_unavailable(error: Exception) -> Response:
+    logger.warning("The database does not answer: %s", database_error_reason(error))
     unavailable = ServiceUnavailable("The database does not answer; try again in a moment.")
     response = _handle_http_error(unavailable)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

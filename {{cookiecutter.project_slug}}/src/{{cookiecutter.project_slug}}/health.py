@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from . import caching
 {%- endif %}
 from .db import get_engine
+from .errors import database_error_reason
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -37,6 +38,7 @@ def _check_database() -> str:
         with get_engine().connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
-        logger.warning("Readiness check: the database does not answer: %s", type(error).__name__)
+        reason = database_error_reason(error)
+        logger.warning("Readiness check: the database does not answer: %s", reason)
         return "unavailable"
     return "ok"
