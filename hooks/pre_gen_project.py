@@ -12,16 +12,20 @@ TAKEN = {
     "alembic", "blinker", "brotli", "click", "flask", "flask_caching", "flask_compress",
     "gunicorn", "itsdangerous", "jinja2", "markupsafe", "msgspec", "orjson", "psycopg",
     "pytest", "redis", "sqlalchemy", "test", "tests", "ujson", "werkzeug",
+    # what the tests import, and what those libraries import in turn
+    "attrs", "backports", "cachelib", "conftest", "fuzzing", "greenlet", "httpx", "hypothesis",
+    "jsonschema", "locust", "mako", "packaging", "pluggy", "requests", "schemathesis",
+    "sql_counter", "typing_extensions", "yaml", "zstandard",
 }  # fmt: skip
 MAX_SLUG = 50  # keeps every import of the package on one line
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # PEP 440, appendix B (canonical form accepted with the usual leniencies).
 PEP440 = re.compile(
-    r"^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"
+    r"v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"
     r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?"
     r"(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?"
     r"(?:[-_.]?dev[-_.]?[0-9]*)?"
-    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$",
+    r"(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?",
     re.IGNORECASE,
 )
 
@@ -40,13 +44,15 @@ def problems(answers: dict) -> list[str]:
         found.append(f"project_slug {slug!r} is a Python keyword")
     elif slug in sys.stdlib_module_names:
         found.append(f"project_slug {slug!r} would shadow the standard library module {slug!r}")
+    elif slug.startswith("test_"):
+        found.append(f"project_slug {slug!r} would be taken by pytest for a test module")
     elif slug in TAKEN:
         found.append(
             f"project_slug {slug!r} would shadow {slug!r}, which the project or its tests import"
         )
-    if not EMAIL.match(answers["email"]):
+    if not EMAIL.fullmatch(answers["email"]):
         found.append(f"email {answers['email']!r} is not an email address")
-    if not PEP440.match(answers["version"]):
+    if not PEP440.fullmatch(answers["version"]):  # no trailing newline either
         found.append(f"version {answers['version']!r} is not a PEP 440 version (e.g. 0.1.0)")
     return found
 

@@ -44,7 +44,7 @@ COSMETIC_VARIATIONS: list[dict[str, str]] = [
     {"open_source_license": "Apache-2.0"},
     {"open_source_license": "Not open source"},
     {
-        "project_name": 'Ünïcode & Co. — "quoted" service',
+        "project_name": 'Ünïcode & Co. — "quoted" service \\',  # a backslash at the end
         "project_slug": "unicode_service",
         "description": "Says \"hi\" in 'quotes' with a backslash \\ and {braces}.",
         "author_name": "Zoë O'Brien",
@@ -68,10 +68,16 @@ REJECTED: list[tuple[dict[str, str], str]] = [
     ({"project_slug": "flask"}, "project_slug 'flask' would shadow 'flask'"),
     ({"project_slug": "sqlalchemy"}, "would shadow 'sqlalchemy'"),
     ({"project_slug": "test"}, "would shadow 'test'"),
+    ({"project_slug": "fuzzing"}, "would shadow 'fuzzing'"),
+    ({"project_slug": "schemathesis"}, "would shadow 'schemathesis'"),
+    ({"project_slug": "cachelib"}, "would shadow 'cachelib'"),
+    ({"project_slug": "test_users"}, "would be taken by pytest for a test module"),
     ({"email": "not-an-email"}, "email 'not-an-email' is not an email address"),
     ({"email": "a b@example.com"}, "is not an email address"),
     ({"version": "one"}, "version 'one' is not a PEP 440 version"),
     ({"version": "1.0-beta-final"}, "is not a PEP 440 version"),
+    ({"version": "0.1.0\n"}, "is not a PEP 440 version"),
+    ({"email": "a@example.com\n"}, "is not an email address"),
 ]
 
 

@@ -13,7 +13,8 @@ CHECKS = {"excluded_checks": [positive_data_acceptance]}
 IDENTITY = {"Accept-Encoding": "identity"}  # schemathesis reads bodies as sent
 {%- endif %}
 # The same requests on every run (derandomize): a failure is reproducible, never a flake; no
-# example database is written next to the project.
+# example database is kept (hypothesis still caches the code's constants in .hypothesis/, which
+# .gitignore lists).
 FUZZ = {
     "deadline": None,
     "database": None,

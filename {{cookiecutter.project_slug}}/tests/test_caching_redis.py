@@ -31,7 +31,13 @@ def test_with_redis_down_requests_are_served_from_the_database(app, make_app, ca
     assert listed.status_code == again.status_code == 200
     assert [user["email"] for user in again.json["items"]] == ["ada@example.com"]
     assert "Redis does not answer" in caplog.text
-    assert client.get("/readyz").status_code == 503
+    # Still ready (the database serves everything), and saying what is missing.
+    readiness = client.get("/readyz")
+    assert readiness.status_code == 200
+    assert readiness.json == {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "unavailable"},
+    }
 
 
 def test_an_evicted_generation_key_revives_no_older_entry(app, client, seed):

@@ -43,6 +43,16 @@ def test_each_request_writes_one_access_line(client, caplog):
     assert first.request_id != second.request_id
 
 
+def test_a_path_with_encoded_line_breaks_cannot_forge_a_line_of_the_text_log(client, caplog):
+    with caplog.at_level(logging.INFO):
+        client.get("/x%0AFORGED%20LINE%0D%E2%80%A8%C2%85")
+    [record] = access_records(caplog)
+    message = record.getMessage()
+    assert message.startswith("GET /x\\nFORGED LINE\\r\\u2028\\x85 404 ")
+    assert message.isprintable()
+    assert record.path == "/x\nFORGED LINE\r\u2028\x85"  # the JSON format escapes by itself
+
+
 def test_an_unhandled_exception_is_logged_with_its_traceback_and_request_id(make_app, caplog):
     app = make_app()
 

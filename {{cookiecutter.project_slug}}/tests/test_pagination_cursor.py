@@ -34,7 +34,9 @@ def test_an_empty_list_has_no_next_cursor(client):
     assert client.get("/api/users").json == {"items": [], "next_cursor": None}
 
 
-def test_rows_inserted_while_walking_cause_no_duplicates_or_skips(client, make_user, seed):
+def test_inserts_while_walking_cause_no_duplicates_and_skip_no_earlier_user(
+    client, make_user, seed
+):
     seed(12)
     before = [user["id"] for user in client.get("/api/users?per_page=100").json["items"]]
     seen = walk(client, per_page=4, on_page=make_user)

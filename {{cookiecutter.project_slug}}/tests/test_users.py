@@ -1,5 +1,9 @@
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
+
+from {{ cookiecutter.project_slug }} import users
+
 
 def test_create_user_returns_201_with_location_and_the_user(client):
     response = client.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
@@ -67,6 +71,30 @@ def test_delete_returns_204_and_the_user_is_gone(client, make_user):
     assert response.data == b""
     assert "Content-Type" not in response.headers
     assert client.get(f"/api/users/{user['id']}").status_code == 404
+
+
+def test_a_user_deleted_by_another_request_during_a_patch_is_a_404_not_a_500(
+    client, make_user, cleaner, monkeypatch
+):
+    user = make_user()
+    load = users._get_user
+
+    def load_then_lose_the_race(user_id: int):
+        found = load(user_id)
+        with cleaner.begin() as connection:  # another request deletes the user meanwhile
+            connection.execute(text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+        return found
+
+    monkeypatch.setattr(users, "_get_user", load_then_lose_the_race)
+    response = client.patch(f"/api/users/{user['id']}", json={"name": "Late"})
+    assert response.status_code == 404
+    assert response.json == {"error": "not-found", "message": "The user was deleted meanwhile."}
+
+
+def test_deleting_a_user_twice_is_a_404_the_second_time(client, make_user):
+    user = make_user()
+    assert client.delete(f"/api/users/{user['id']}").status_code == 204
+    assert client.delete(f"/api/users/{user['id']}").status_code == 404
 
 
 def test_duplicate_email_on_create_is_409_and_changes_nothing(client, make_user):

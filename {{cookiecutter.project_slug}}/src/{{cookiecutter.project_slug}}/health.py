@@ -24,13 +24,20 @@ def healthz() -> dict[str, str]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
-    """Ready when every backing service answers."""
-    checks = {"database": _check_database()}
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+    """Ready when the database answers. Redis is reported but not required: without it requests
+    are served from the database, so its outage must not take every worker out of service."""
+    checks = {"database": _check_database()}
     checks["redis"] = "ok" if caching.ping() else "unavailable"
-{%- endif %}
-    ready = all(state == "ok" for state in checks.values())
+    if checks["database"] != "ok":
+        return {"status": "unavailable", "checks": checks}, 503
+    return {"status": "ok" if checks["redis"] == "ok" else "degraded", "checks": checks}, 200
+{%- else %}
+    """Ready when the database answers."""
+    checks = {"database": _check_database()}
+    ready = checks["database"] == "ok"
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+{%- endif %}
 
 
 def _check_database() -> str:

@@ -16,6 +16,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # An incoming X-Request-ID is kept when it is short and plain; otherwise a new one is made.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+# What a decoded path may hold that would break a text log's lines (a %0A starts a forged one).
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 access_logger = logging.getLogger(f"{__package__}.access")
 
 
@@ -105,6 +107,11 @@ def _log_access(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": duration_ms,
     }
-    message = f"{access['method']} {access['path']} {access['status']} {duration_ms:.2f}ms"
+    path = UNPRINTABLE.sub(_escaped, access["path"])  # the JSON format escapes by itself
+    message = f"{access['method']} {path} {access['status']} {duration_ms:.2f}ms"
     access_logger.info(message, extra=access)
     return response
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")

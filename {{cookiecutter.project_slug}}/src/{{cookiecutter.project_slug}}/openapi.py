@@ -18,7 +18,7 @@ from .pagination_offset import MAX_PAGE
 bp = Blueprint("openapi", __name__)
 REF = "#/components/schemas/{name}"
 
-TITLE = {{ cookiecutter.project_name | tojson | replace('\\"', '\\u0022') }}
+TITLE = {{ cookiecutter.project_name | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }}
 VERSION = {{ cookiecutter.version | tojson }}
 SCHEMAS = [
     schemas.UserCreate,
@@ -70,7 +70,7 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
             },
             "/readyz": {
                 "get": _operation(
-                    "Readiness: every backing service answers",
+                    "Readiness: the database answers",
                     {200: "Readiness", 503: "Readiness"},
                     database=False,
                 )

@@ -1,9 +1,10 @@
 """Cursor (keyset) pagination: `?cursor=<opaque>&per_page=50` -> items and `next_cursor`.
 
 Each page continues after the last key of the previous one (`WHERE id > :after ORDER BY id
-LIMIT n`), so the deepest page costs what the first does, and rows inserted while a client
-walks the list cause no duplicates and no skips. The cursor is signed with SECRET_KEY: a
-tampered, forged or stale-format cursor is a 400, and it only ever becomes a bound integer.
+LIMIT n`), so the deepest page costs what the first does, and inserts while a client walks
+the list cause no duplicates: every row that exists for the whole walk comes exactly once.
+The cursor is signed with SECRET_KEY: a tampered, forged or stale-format cursor is a 400, and it
+only ever becomes a bound integer.
 """
 
 from collections.abc import Callable, Sequence

@@ -14,11 +14,13 @@ from sqlalchemy import Row
 from . import models
 from .models import CITY_MAX, EMAIL_MAX, MAX_ID, NAME_MAX, STREET_MAX
 
+# C0 and C1 controls, and the line and paragraph separators that some readers break lines on.
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
 # Text: not blank, no control characters (databases refuse NUL; logs and terminals the rest).
 # No lookahead: the pattern is also a JSON Schema one, which generators and other languages use.
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*\Z"
+TEXT_PATTERN = rf"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*\Z"
 # A pragmatic address check: one @, no spaces or control characters, a dot in the domain.
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z"
+EMAIL_PATTERN = rf"^[^@\s{CONTROL}]+@[^@\s{CONTROL}]+\.[^@\s{CONTROL}]+\Z"
 
 TEXT = {
     "pattern": TEXT_PATTERN,

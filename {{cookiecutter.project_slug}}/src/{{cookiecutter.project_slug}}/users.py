@@ -6,11 +6,12 @@ from typing import Any
 import msgspec
 from flask import Blueprint, Response, url_for
 from flask.views import MethodView
-from sqlalchemy import Row, Select, {% if cookiecutter.use_eager_loading %}bindparam, {% endif %}select
+from sqlalchemy import Row, Select, {% if cookiecutter.use_eager_loading %}bindparam, {% endif %}delete, select
 from sqlalchemy.exc import IntegrityError
 {%- if cookiecutter.use_eager_loading %}
 from sqlalchemy.orm import selectinload
 {%- endif %}
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict, HTTPException, NotFound
 from werkzeug.routing import IntegerConverter, Map
 
@@ -71,8 +72,11 @@ class UserItem(MethodView):
         return user_to_dict(user)
 
     def delete(self, user_id: int) -> Response:
+        # One statement: the database deletes the addresses (ON DELETE CASCADE). Deleted
+        # meanwhile by another request, the user is a 404, as it would be a moment later.
         session = get_session()
-        session.delete(_get_user(user_id))
+        if session.execute(delete(User).where(User.id == user_id)).rowcount == 0:
+            raise NotFound(f"There is no user with id {user_id}.")
         session.commit()
         response = Response(status=204)
         del response.headers["Content-Type"]  # no body, no type
@@ -174,3 +178,6 @@ def _commit(obj: object, on_integrity_error: HTTPException) -> None:
     except IntegrityError:
         session.rollback()
         raise on_integrity_error from None
+    except StaleDataError:  # the UPDATE found no row: another request deleted the user
+        session.rollback()
+        raise NotFound("The user was deleted meanwhile.") from None

@@ -1,6 +1,7 @@
 """Decode and validate JSON request bodies with msgspec Structs."""
 
-from typing import Annotated, TypeVar, get_args, get_origin
+import json
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import msgspec
 from flask import current_app, request
@@ -10,6 +11,15 @@ from .errors import ValidationFailed
 
 T = TypeVar("T")
 BAD_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+JSON_TYPES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def json_body(schema: type[T]) -> T:
@@ -21,21 +31,40 @@ def json_body(schema: type[T]) -> T:
     if request.content_length is None and len(body) >= limit:
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
     try:
-        return msgspec.json.decode(body, type=schema)
+        value = msgspec.json.decode(body, type=schema)
     except BAD_JSON as error:  # msgspec.ValidationError is a DecodeError too
         problem = str(error)
+    else:
+        _reject_duplicate_fields(body)
+        return value
     # Describe every problem, not only the first one msgspec met.
     try:
         data = msgspec.json.decode(body)
     except BAD_JSON as error:
         raise BadRequest(f"The request body is not valid UTF-8 JSON: {error}.") from None
+    _reject_duplicate_fields(body)
     raise ValidationFailed(field_errors(data, schema) or {"$": problem})
+
+
+def _reject_duplicate_fields(body: bytes) -> None:
+    """A field given twice is refused: parsers disagree on which value wins (the first, the
+    last), so a proxy and this API could each act on a different one."""
+    json.loads(body, object_pairs_hook=_unique_fields)
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    fields = dict(pairs)
+    if len(fields) < len(pairs):
+        seen: set[str] = set()
+        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
+        raise ValidationFailed({twice: "Duplicate field"})
+    return fields
 
 
 def field_errors(data: object, schema: type) -> dict[str, str]:
     """One message per offending field of `data` against the Struct `schema`."""
     if not isinstance(data, dict):
-        return {"$": f"Expected a JSON object, got `{type(data).__name__}`"}
+        return {"$": f"Expected a JSON object, got {JSON_TYPES[type(data)]}"}
     fields = {field.encode_name: field for field in msgspec.structs.fields(schema)}
     errors = {name: "Unknown field" for name in data if name not in fields}
     for name, field in fields.items():
