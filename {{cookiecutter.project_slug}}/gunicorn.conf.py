@@ -7,6 +7,9 @@ preloaded (`--preload`), so no post_fork hook is needed."""
 import logging
 import multiprocessing
 import os
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+import tempfile
+{%- endif %}
 
 # Production refuses to start without a real secret: a random key per process would differ
 # between workers and restarts{% if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %} (and so reject the cursors signed by another one){% endif %}.
@@ -34,6 +37,18 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn's control socket (for gunicornc) has one default path per user, which every service
 # and test run on the host would share: off.
 control_socket_disable = True
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+
+
+def on_starting(server) -> None:
+    """Each worker caches responses in its own memory; the cache generation, which a write
+    changes, lives in a 16-byte file that every worker maps (caching.Generation), so that a write
+    through one worker invalidates the caches of all."""
+    descriptor, path = tempfile.mkstemp(prefix="cache-generation-")
+    os.write(descriptor, bytes(16))
+    os.close(descriptor)
+    os.environ["CACHE_GENERATION_FILE"] = path  # the workers inherit it
+{%- endif %}
 
 
 def worker_exit(server, worker) -> None:
@@ -44,3 +59,6 @@ def worker_exit(server, worker) -> None:
 
 def on_exit(server) -> None:
     logging.shutdown()
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+    os.remove(os.environ.pop("CACHE_GENERATION_FILE"))
+{%- endif %}

@@ -87,6 +87,17 @@ def test_a_write_is_visible_even_after_the_full_cache_evicted_entries(make_app, 
     for n in range(2):  # one entry more than the cache holds: it prunes
         client.get(f"/api/users?fill={n}")
     assert client.get(url).json["name"] == "After"
+
+
+def test_a_write_through_one_worker_invalidates_the_cache_of_every_worker(make_app, tmp_path):
+    # Two apps as two gunicorn workers: a cache each, one generation file (gunicorn.conf.py).
+    generation = tmp_path / "cache-generation"
+    generation.write_bytes(bytes(16))
+    one, other = (make_app(CACHE_GENERATION_FILE=str(generation)).test_client() for _ in "12")
+    assert other.get("/api/users").json["items"] == []  # now in the other one's cache
+    created = one.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
+    assert created.status_code == 201
+    assert [user["name"] for user in other.get("/api/users").json["items"]] == ["Ada"]
 {%- endif %}
 
 

@@ -2,6 +2,7 @@
 every request is answered, and after SIGTERM the log sink holds exactly one access record per
 request, even when the sink is too slow to keep up."""
 
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -68,6 +69,17 @@ def wait_for_workers(ready: Path, count: int, server: multiprocessing.Process) -
         time.sleep(0.01)
 
 
+def call(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        connection.request(method, path, json.dumps(body) if body else None, headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 def get(port: int, request_id: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -77,26 +89,18 @@ def get(port: int, request_id: str) -> int:
         connection.close()
 
 
-@pytest.mark.slow  # a real server: CI runs it
-@pytest.mark.usefixtures("app")  # tables created and empty
-@pytest.mark.parametrize(
-    "preload",
-    [pytest.param(False, id="workers-load-the-app"), pytest.param(True, id="preloaded-app")],
-)
-def test_after_sigterm_the_sink_holds_one_access_record_per_request(
-    test_settings, tmp_path, preload
-):
+@contextlib.contextmanager
+def running_gunicorn(test_settings: dict, tmp_path: Path, preload: bool, **environ: str):
+    """gunicorn with 2 workers and gunicorn.conf.py; yields its port once both workers run, and
+    stops it (SIGTERM) on the way out, asserting that it exited cleanly."""
     # The test binds the socket and gunicorn inherits it: no other process can take the port
     # in between, and requests wait in its backlog until a worker is ready.
     server_socket = socket.create_server(("127.0.0.1", 0))
-    port = server_socket.getsockname()[1]
-    log_file = tmp_path / "access.log"
     environ = {
         **{name: str(value) for name, value in test_settings.items()},
         "SECRET_KEY": secrets.token_hex(32),
         "WEB_CONCURRENCY": "2",
-        "LOG_FILE": str(log_file),
-        "LOG_FORMAT": "json",
+        **environ,
     }
     argv = ["--config", str(CONFIG), "--bind", f"fd://{server_socket.fileno()}"]
     if preload:
@@ -105,12 +109,9 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
     ready.mkdir()
     server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ, ready))
     server.start()
-    ids = [f"gunicorn-{n}" for n in range(REQUESTS)]
     try:
         wait_for_workers(ready, 2, server)
-        # 8 at a time: records arrive faster than the sink writes them, and queue up.
-        with ThreadPoolExecutor(8) as clients:
-            statuses = list(clients.map(get, [port] * len(ids), ids))
+        yield server_socket.getsockname()[1]
     finally:
         os.kill(server.pid, signal.SIGTERM)
         server.join(timeout=30)
@@ -119,10 +120,47 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
             server.join()
         server_socket.close()
     assert server.exitcode == 0
+
+
+PRELOAD = pytest.mark.parametrize(
+    "preload",
+    [pytest.param(False, id="workers-load-the-app"), pytest.param(True, id="preloaded-app")],
+)
+
+
+@pytest.mark.slow  # a real server: CI runs it
+@pytest.mark.usefixtures("app")  # tables created and empty
+@PRELOAD
+def test_after_sigterm_the_sink_holds_one_access_record_per_request(
+    test_settings, tmp_path, preload
+):
+    log_file = tmp_path / "access.log"
+    ids = [f"gunicorn-{n}" for n in range(REQUESTS)]
+    settings = {"LOG_FILE": str(log_file), "LOG_FORMAT": "json"}
+    with (
+        running_gunicorn(test_settings, tmp_path, preload, **settings) as port,
+        ThreadPoolExecutor(8) as clients,  # records arrive faster than the sink writes them
+    ):
+        statuses = list(clients.map(get, [port] * len(ids), ids))
     assert statuses == [200] * REQUESTS
 
     records = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert sorted(r["request_id"] for r in records if r["logger"] == ACCESS) == sorted(ids)
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+
+
+@pytest.mark.slow  # a real server: CI runs it
+@pytest.mark.usefixtures("app")  # tables created and empty
+@PRELOAD
+def test_a_write_through_one_worker_is_seen_by_every_worker(test_settings, tmp_path, preload):
+    with running_gunicorn(test_settings, tmp_path, preload) as port:
+        before = [call(port, "GET", "/api/users") for _ in range(20)]  # cached by both workers
+        created = call(port, "POST", "/api/users", {"name": "Ada", "email": "ada@example.com"})
+        after = [call(port, "GET", "/api/users") for _ in range(20)]
+    assert [body["items"] for _, body in before] == [[]] * 20
+    assert created[0] == 201
+    assert [[user["name"] for user in body["items"]] for _, body in after] == [["Ada"]] * 20
+{%- endif %}
 
 
 @pytest.mark.parametrize("secret_key", [None, "", "too-short-to-be-random"])

@@ -13,17 +13,20 @@
   a restarted Redis reloads from disk are never served, not even by a worker that missed the
   outage.
 {%- else %}
-- The cache is a SimpleCache in each process's memory: with several gunicorn workers, a write
-  invalidates only the worker that served it, and the others answer from their own copy for up
-  to CACHE_DEFAULT_TIMEOUT seconds.
+- The cache is a SimpleCache in each process's memory, but the generation is shared by every
+  worker of a gunicorn master (a 16-byte file they all map, CACHE_GENERATION_FILE, which
+  gunicorn.conf.py makes): a write through one worker invalidates the caches of all.
 {%- endif %}
 """
 
 {% if cookiecutter.cache_backend == "redis" -%}
 import logging
 import time
-{% endif -%}
 import uuid
+{% else -%}
+import mmap
+import secrets
+{% endif -%}
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -56,7 +59,7 @@ def init_app(app: Flask) -> None:
 {%- endif %}
     cache.init_app(app)
 {%- if cookiecutter.cache_backend == "simple" %}
-    app.extensions["users_cache_generation"] = Generation()
+    app.extensions["users_cache_generation"] = Generation(app.config["CACHE_GENERATION_FILE"])
 {%- endif %}
 {%- if cookiecutter.cache_backend == "redis" %}
     app.extensions["redis_health"] = RedisHealth(app.config["CACHE_RETRY_AFTER"])
@@ -96,7 +99,7 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
 {%- if cookiecutter.cache_backend == "redis" %}
         _write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # a new generation, kept forever
 {%- else %}
-        current_app.extensions["users_cache_generation"].value = uuid.uuid4().hex
+        current_app.extensions["users_cache_generation"].bump()
 {%- endif %}
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
         headers = {
@@ -209,10 +212,29 @@ def ping() -> bool:
 
 
 class Generation:
-    """This process's cache generation. It lives beside the SimpleCache, not in it: the cache
+    """The cache generation, in memory shared by every worker, so that a write through one of
+    them invalidates the caches of all: the file `path` mapped by each (gunicorn.conf.py makes
+    one for its workers), else an anonymous mapping, which the processes forked after it share
+    (the workers of a preloaded app). It lives beside the SimpleCache, not in it: the cache
     evicts the entries that expire first once it is full, and one kept forever goes first."""
 
-    value = "0"
+    SIZE = 16
+
+    def __init__(self, path: str | None = None) -> None:
+        if path is None:
+            self._memory = mmap.mmap(-1, self.SIZE)
+        else:
+            with open(path, "r+b") as file:
+                self._memory = mmap.mmap(file.fileno(), self.SIZE)
+
+    @property
+    def value(self) -> str:
+        return self._memory[:].hex()
+
+    def bump(self) -> None:
+        """A new generation. A reader racing this write may see a mix of old and new bytes:
+        a generation no one uses, so a miss, never a stale hit."""
+        self._memory[:] = secrets.token_bytes(self.SIZE)
 
 
 def _write(key: str, value: Any) -> None:

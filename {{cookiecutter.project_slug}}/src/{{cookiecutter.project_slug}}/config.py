@@ -41,6 +41,9 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 {%- if cookiecutter.use_caching %}
         "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
 {%- endif %}
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+        "CACHE_GENERATION_FILE": environ.get("CACHE_GENERATION_FILE") or None,
+{%- endif %}
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
         "REDIS_URL": environ.get("REDIS_URL") or "redis://localhost:6379/0",
         "CACHE_KEY_PREFIX": environ.get("CACHE_KEY_PREFIX") or "{{ cookiecutter.project_slug }}:",
