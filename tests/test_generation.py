@@ -22,6 +22,16 @@ def test_invalid_answers_stop_generation_naming_the_option(cookies, capfd, answe
     assert list(Path(cookies._output_factory("x")).parent.glob("*/*")) == []
 
 
+@pytest.mark.parametrize(
+    ("project_name", "slug"),
+    [("Users API", "users_api"), ("O'Brien API", "o_brien_api"), ("Café — Orders", "cafe_orders")],
+)
+def test_the_package_name_is_derived_from_any_project_name(cookies, project_name, slug):
+    result = cookies.bake(extra_context={"project_name": project_name})
+    assert result.exit_code == 0, str(result.exception)
+    assert (Path(result.project_path) / "src" / slug / "__init__.py").is_file()
+
+
 def test_no_input_bake_from_the_command_line_gives_the_default_project(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "-o", str(tmp_path)],
