@@ -22,12 +22,23 @@ if len(os.environ.get("SECRET_KEY", "")) < SECRET_KEY_MIN_LENGTH:
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 wsgi_app = "{{ cookiecutter.project_slug }}:create_app()"
-workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
+
+
+def _whole(name: str, default: int, minimum: int) -> int:
+    """A whole number from the environment, or a clear refusal to start (WEB_CONCURRENCY=0 would
+    start a server with no worker, which accepts connections and never answers)."""
+    raw = os.environ.get(name) or str(default)
+    if not raw.isascii() or not raw.isdigit() or int(raw) < minimum:
+        raise SystemExit(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
+    return int(raw)
+
+
+workers = _whole("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1, minimum=1)
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+threads = _whole("GUNICORN_THREADS", 1, minimum=1)
+timeout = _whole("GUNICORN_TIMEOUT", 30, minimum=0)  # 0: no timeout
+graceful_timeout = _whole("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
+max_requests = _whole("GUNICORN_MAX_REQUESTS", 10000, minimum=0)  # 0: workers never recycled
 max_requests_jitter = max_requests // 10
 # The app writes one access line per request itself (with its request id): gunicorn's own
 # access log is off, its error log (boots, exits, timeouts) goes to stdout.

@@ -96,7 +96,7 @@ def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_wit
     assert sink.records[-1].getMessage() == "logged after the shutdown"
 
 
-class CountingQueue(queue.SimpleQueue):
+class CountingQueue(queue.Queue):
     """A queue that counts the times a reader waited on it."""
 
     waits = 0
@@ -127,6 +127,33 @@ def test_records_logged_apart_are_written_in_batches_not_one_wakeup_each(monkeyp
     # 40 records over 20 ms or more: a batch or two, and one wait for the stop marker. A
     # listener that wakes for each record waits 41 times.
     assert handler.queue.waits <= 10
+
+
+def test_a_stalled_sink_holds_a_bounded_queue_then_logging_waits_and_loses_nothing(monkeypatch):
+    monkeypatch.setattr(async_logging, "MAX_QUEUED", 10)
+    sink = GatedSink()
+    handler = AsyncHandler([sink])
+    logger = logging.getLogger("test.bounded")
+    logger.propagate = False
+    logger.addHandler(handler)
+
+    def log_30() -> None:
+        for n in range(30):
+            logger.warning("record %d", n)
+
+    writer = threading.Thread(target=log_30)
+    writer.start()
+    writer.join(timeout=1)
+    try:
+        # The listener holds one batch at the sink's gate; the queue fills up to its bound.
+        assert writer.is_alive(), "30 records were queued for a sink that writes nothing"
+        assert handler.queue.qsize() == 10
+    finally:
+        sink.gate.set()
+        writer.join()
+        logger.removeHandler(handler)
+        handler.close()
+    assert [record.getMessage() for record in sink.records] == [f"record {n}" for n in range(30)]
 
 
 def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink):

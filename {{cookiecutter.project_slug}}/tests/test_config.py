@@ -65,6 +65,13 @@ def test_defaults_are_documented_values():
     assert values["LOG_FILE"] is None
     assert values["LOG_FORMAT"] == "text"
     assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
+{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
+
+
+def test_retired_secret_keys_are_read_as_a_comma_separated_list():
+    assert settings(SECRET_KEY_FALLBACKS="one,two")["SECRET_KEY_FALLBACKS"] == ["one", "two"]
+    assert settings()["SECRET_KEY_FALLBACKS"] == []
+{%- endif %}
 
 
 def test_without_secret_key_each_process_gets_a_random_one():
@@ -85,6 +92,7 @@ def test_without_secret_key_each_process_gets_a_random_one():
 {%- endif %}
 {%- if cookiecutter.use_pagination %}
         ("PER_PAGE_MAX", "none"),
+        ("PER_PAGE_MAX", "100000000000000000000"),
 {%- endif %}
     ],
 )

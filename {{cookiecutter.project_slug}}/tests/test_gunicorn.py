@@ -177,3 +177,14 @@ def test_gunicorn_starts_with_a_secret_key_of_32_characters(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
     settings = runpy.run_path(str(CONFIG))
     assert settings["wsgi_app"] == "{{ cookiecutter.project_slug }}:create_app()"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "minimum"),
+    [("WEB_CONCURRENCY", "0", 1), ("WEB_CONCURRENCY", "two", 1), ("GUNICORN_TIMEOUT", "-5", 0)],
+)
+def test_gunicorn_refuses_settings_that_are_not_whole_numbers(monkeypatch, name, value, minimum):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=f"{name} must be a whole number of at least {minimum}"):
+        runpy.run_path(str(CONFIG))

@@ -102,3 +102,16 @@ def test_a_cursor_the_api_did_not_issue_is_400(app, client, make_cursor, seed):
     assert response.status_code == 400
     assert response.json["error"] == "bad-request"
     assert "cursor" in response.json["message"]
+
+
+def test_a_retired_key_listed_as_a_fallback_still_verifies_its_cursors(make_app, seed):
+    seed(3)
+    old_key, new_key = "old-key-" * 4, "new-key-" * 4
+    cursor = make_app(SECRET_KEY=old_key).test_client().get("/api/users?per_page=1").json
+    page_2 = {"per_page": 1, "cursor": cursor["next_cursor"]}
+    without_fallback = make_app(SECRET_KEY=new_key).test_client()
+    assert without_fallback.get("/api/users", query_string=page_2).status_code == 400
+    rotated = make_app(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key]).test_client()
+    response = rotated.get("/api/users", query_string=page_2)
+    assert response.status_code == 200
+    assert len(response.json["items"]) == 1

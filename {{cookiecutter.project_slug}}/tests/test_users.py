@@ -91,6 +91,12 @@ def test_a_user_deleted_by_another_request_during_a_patch_is_a_404_not_a_500(
     assert response.json == {"error": "not-found", "message": "The user was deleted meanwhile."}
 
 
+def test_the_id_of_a_deleted_user_is_never_given_again(client, make_user):
+    user = make_user()
+    assert client.delete(f"/api/users/{user['id']}").status_code == 204
+    assert make_user()["id"] > user["id"]
+
+
 def test_deleting_a_user_twice_is_a_404_the_second_time(client, make_user):
     user = make_user()
     assert client.delete(f"/api/users/{user['id']}").status_code == 204

@@ -1,7 +1,9 @@
 """Asynchronous logging: a request only puts its log records on a queue; a thread of the same
 process (a QueueListener) writes them to the sinks, so a slow disk or collector never slows a
 response down. The thread takes the records in batches, so that a busy worker is not
-interrupted once per record.
+interrupted once per record. The queue is bounded: a sink that stalls (a full disk, a log pipe
+nobody reads) makes logging wait once MAX_QUEUED records are waiting, as synchronous logging
+would, instead of growing the process's memory without limit or dropping records.
 
 The article's version loses records at exit and breaks under forking servers. This one:
 - writes every queued record before the handler closes: at interpreter exit and in gunicorn's
@@ -25,6 +27,7 @@ from flask import Flask
 _running: weakref.WeakSet["AsyncHandler"] = weakref.WeakSet()
 _TRACEBACKS = logging.Formatter()
 BATCH_WAIT = 0.005  # seconds the listener lets records gather after the first one arrives
+MAX_QUEUED = 10_000  # records waiting for the sinks; past it, logging waits for them
 
 
 class BatchingListener(QueueListener):
@@ -32,7 +35,7 @@ class BatchingListener(QueueListener):
     gather for BATCH_WAIT, then writes all of them. Under load a worker pays one thread wakeup
     per batch instead of one per record, which was half of what an access line cost."""
 
-    def __init__(self, records: queue.SimpleQueue, *sinks: logging.Handler) -> None:
+    def __init__(self, records: queue.Queue, *sinks: logging.Handler) -> None:
         super().__init__(records, *sinks, respect_handler_level=True)
         self.batch: deque[logging.LogRecord] = deque()
 
@@ -49,12 +52,15 @@ class BatchingListener(QueueListener):
                     break
         return self.batch.popleft()
 
+    def enqueue_sentinel(self) -> None:
+        self.queue.put(self._sentinel)  # waits for room in a full queue, as records do
+
 
 class AsyncHandler(QueueHandler):
     """Enqueues records on the calling thread; a listener thread hands them to the sinks."""
 
     def __init__(self, sinks: Iterable[logging.Handler]) -> None:
-        super().__init__(queue.SimpleQueue())
+        super().__init__(queue.Queue(MAX_QUEUED))
         self.sinks = tuple(sinks)
         self.listener: BatchingListener | None = None
         self.start()
@@ -80,6 +86,9 @@ class AsyncHandler(QueueHandler):
             for record in late:
                 if record is not None:
                     self.write(record)
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        self.queue.put(record)  # waits while MAX_QUEUED records wait for the sinks
 
     def write(self, record: logging.LogRecord) -> None:
         for sink in self.sinks:
@@ -125,7 +134,7 @@ def _after_fork_in_parent() -> None:
 
 def _after_fork_in_child() -> None:
     for handler in list(_running):
-        handler.queue = queue.SimpleQueue()
+        handler.queue = queue.Queue(MAX_QUEUED)
         handler.start()
 
 

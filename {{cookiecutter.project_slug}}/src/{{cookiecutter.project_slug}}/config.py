@@ -3,11 +3,15 @@
 import os
 import secrets
 from collections.abc import Mapping
+from math import inf
 from typing import Any
 
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+{%- if cookiecutter.use_pagination %}
+PER_PAGE_LIMIT = 1000  # the largest PER_PAGE_MAX allowed: a page stays a bounded answer
+{%- endif %}
 
 
 class ConfigError(ValueError):
@@ -28,6 +32,11 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     settings = {
         "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url,
         "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
+{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
+        "SECRET_KEY_FALLBACKS": [
+            key for key in environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key
+        ],
+{%- endif %}
         "LOG_LEVEL": _choice(environ, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "LOG_FILE": environ.get("LOG_FILE") or None,
         "LOG_FORMAT": _choice(environ, "LOG_FORMAT", "text", LOG_FORMATS),
@@ -54,7 +63,7 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 {%- endif %}
 {%- if cookiecutter.use_pagination %}
         "PER_PAGE_DEFAULT": _int(environ, "PER_PAGE_DEFAULT", 50),
-        "PER_PAGE_MAX": _int(environ, "PER_PAGE_MAX", 100),
+        "PER_PAGE_MAX": _int(environ, "PER_PAGE_MAX", 100, maximum=PER_PAGE_LIMIT),
 {%- endif %}
     }
 {%- if cookiecutter.use_pagination %}
@@ -64,7 +73,9 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     return settings
 
 
-def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def _int(
+    environ: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: float = inf
+) -> int:
     raw = environ.get(name)
     if raw is None or raw == "":
         return default
@@ -74,6 +85,8 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 1) 
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 

@@ -50,7 +50,10 @@ def paginate(
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cursor")
+    # The last key signs; every key verifies: the cursors of a retired key stay valid while it
+    # is listed in SECRET_KEY_FALLBACKS (a rolling deploy, pages cached under the old key).
+    config = current_app.config
+    return URLSafeSerializer([*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]], salt="cursor")
 
 
 def make_cursor(after: int) -> str:
