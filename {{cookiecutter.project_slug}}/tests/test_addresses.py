@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
 from {{ cookiecutter.project_slug }}.db import get_session
-from {{ cookiecutter.project_slug }}.models import Address
+from {{ cookiecutter.project_slug }}.models import ADDRESSES_MAX, Address
 
 
 def test_create_address_returns_201_and_the_address(client, make_user):
@@ -25,6 +25,18 @@ def test_addresses_are_listed_in_creation_order_and_embedded_in_the_user(client,
     assert client.get(f"/api/users/{user['id']}/addresses").json == {"items": created}
     assert client.get(f"/api/users/{user['id']}").json["addresses"] == created
     assert client.get("/api/users").json["items"][0]["addresses"] == created
+
+
+def test_a_user_holds_at_most_addresses_max_addresses_and_one_more_is_a_409(client, make_user):
+    user = make_user()
+    url = f"/api/users/{user['id']}/addresses"
+    for n in range(ADDRESSES_MAX):
+        address = {"street": f"{n} Main St", "city": "Paris"}
+        assert client.post(url, json=address).status_code == 201
+    response = client.post(url, json={"street": "One more", "city": "Paris"})
+    assert response.status_code == 409
+    assert response.json["message"] == f"A user has at most {ADDRESSES_MAX} addresses."
+    assert len(client.get(url).json["items"]) == ADDRESSES_MAX
 
 
 def test_addresses_of_an_unknown_user_are_404(client):

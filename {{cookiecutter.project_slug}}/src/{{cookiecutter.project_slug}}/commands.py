@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db
-from .models import Address, User
+from .models import ADDRESSES_MAX, Address, User
 
 
 def init_app(app: Flask) -> None:
@@ -26,7 +26,9 @@ def init_db() -> None:
 @click.command("seed")
 @with_appcontext
 @click.option("--users", "user_count", type=click.IntRange(min=0), default=100, show_default=True)
-@click.option("--addresses-per-user", type=click.IntRange(min=0), default=2, show_default=True)
+@click.option(
+    "--addresses-per-user", type=click.IntRange(0, ADDRESSES_MAX), default=2, show_default=True
+)
 def seed(user_count: int, addresses_per_user: int) -> None:
     """Insert demo users with addresses, in bulk, in one transaction."""
     if not inspect(db.get_engine()).has_table(User.__tablename__):

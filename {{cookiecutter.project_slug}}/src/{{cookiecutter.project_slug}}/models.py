@@ -12,6 +12,7 @@ NAME_MAX = 100
 EMAIL_MAX = 254
 STREET_MAX = 200
 CITY_MAX = 100
+ADDRESSES_MAX = 20  # per user: every answer that holds a user's addresses stays bounded
 
 
 class UTCDateTime(TypeDecorator[datetime]):

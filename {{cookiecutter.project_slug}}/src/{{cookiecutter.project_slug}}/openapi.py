@@ -35,7 +35,7 @@ SCHEMAS = [
 ERRORS = {
     400: "Malformed request: a body that is not JSON, or a query parameter out of range",
     404: "No such user",
-    409: "The email belongs to another user",
+    409: "The email belongs to another user, or the user already has the most addresses allowed",
     413: "The body is larger than MAX_CONTENT_LENGTH",
     415: "The body is not application/json",
     422: "Invalid fields; `details` names each one",
@@ -115,7 +115,7 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
                 "get": _operation("A user's addresses", {200: "AddressList", 404: "Error"}),
                 "post": _operation(
                     "Add an address to a user",
-                    {201: "Address", 404: "Error", **WRITE_ERRORS},
+                    {201: "Address", 404: "Error", 409: "Error", **WRITE_ERRORS},
                     body="AddressCreate",
                 ),
             },

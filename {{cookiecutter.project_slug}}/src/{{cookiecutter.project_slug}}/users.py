@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from .db import get_session
 from .errors import ValidationFailed
-from .models import EMAIL_MAX, MAX_ID, Address, User
+from .models import ADDRESSES_MAX, EMAIL_MAX, MAX_ID, Address, User
 {%- if cookiecutter.use_pagination %}
 from .pagination_{{ cookiecutter.pagination_style }} import paginate
 {%- endif %}
@@ -90,6 +90,8 @@ class AddressCollection(MethodView):
     def post(self, user_id: int) -> tuple[dict[str, Any], int]:
         body = json_body(AddressCreate)
         user = _get_user(user_id)
+        if len(user.addresses) >= ADDRESSES_MAX:
+            raise Conflict(f"A user has at most {ADDRESSES_MAX} addresses.")
         address = Address(street=body.street, city=body.city)
         user.addresses.append(address)
         _commit(address, NotFound(f"There is no user with id {user_id}."))  # deleted meanwhile
