@@ -119,6 +119,14 @@ def test_a_field_given_twice_is_422_naming_it_and_creates_nothing(client, body):
     assert client.get("/api/users").json["items"] == []
 
 
+def test_deeply_nested_values_are_a_4xx_at_every_depth_never_a_500(client):
+    # Around Python's recursion limit, where msgspec still decodes and the json module stops.
+    for depth in range(900, 1010, 5):
+        body = b'{"name": ' + b"[" * depth + b"]" * depth + b', "email": "a@example.com"}'
+        response = client.post("/api/users", data=body, content_type="application/json")
+        assert response.status_code in (400, 422), depth
+
+
 def test_malformed_json_is_400(client):
     response = client.post("/api/users", data='{"name": "Ada",', content_type="application/json")
     body = assert_json_error(response, 400, "bad-request")

@@ -1,5 +1,6 @@
 """Decode and validate JSON request bodies with msgspec Structs."""
 
+import contextlib
 import json
 from typing import Annotated, Any, TypeVar, get_args, get_origin
 
@@ -49,7 +50,9 @@ def json_body(schema: type[T]) -> T:
 def _reject_duplicate_fields(body: bytes) -> None:
     """A field given twice is refused: parsers disagree on which value wins (the first, the
     last), so a proxy and this API could each act on a different one."""
-    json.loads(body, object_pairs_hook=_unique_fields)
+    # Nested deeper than Python's parser goes (msgspec goes further): not a body of fields.
+    with contextlib.suppress(RecursionError):
+        json.loads(body, object_pairs_hook=_unique_fields)
 
 
 def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
