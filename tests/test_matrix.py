@@ -22,17 +22,29 @@ TRACES: dict[tuple[str, object], list[str]] = {
     ("use_connection_pooling", False): ["NullPool"],
     ("use_eager_loading", True): ["selectinload", 'lazy="raise"', "N+1"],
     ("use_pagination", True): ["paginat", "per_page", "PER_PAGE", "cursor=", "?page="],
-    ("pagination_style", "cursor"): ["next_cursor", "keyset", "itsdangerous", "Cursor"],
+    ("pagination_style", "cursor"): [
+        "next_cursor",
+        "keyset",
+        "itsdangerous",
+        "Cursor",
+        "SECRET_KEY_FALLBACKS",
+    ],
     ("pagination_style", "offset"): ["pagination_offset", "OFFSET", "?page=", "&page=", '"pages"'],
     ("use_caching", True): ["caching", "CACHE_", "cache hit", "Flask-Caching"],
     ("cache_backend", "redis"): ["redis", "Redis", "REDIS"],
-    ("cache_backend", "simple"): ["SimpleCache", "each process's memory"],
+    ("cache_backend", "simple"): ["SimpleCache", "each process's memory", "CACHE_GENERATION_FILE"],
     ("use_fast_json", True): ["fast_json", "FastJSONProvider", "orjson", "ujson"],
     ("use_fast_json", False): ["app.json.sort_keys"],
     ("json_library", "orjson"): ["orjson"],
     ("json_library", "ujson"): ["ujson"],
     ("use_compression", True): ["compression", "Compress", "Accept-Encoding", "brotli", "zstd"],
-    ("use_async_logging", True): ["async_logging", "QueueHandler", "QueueListener", "listener"],
+    ("use_async_logging", True): [
+        "async_logging",
+        "QueueHandler",
+        "QueueListener",
+        "listener",
+        "MAX_QUEUED",
+    ],
 }
 
 
