@@ -191,6 +191,21 @@ def own_test_runs(request, baked):
     SUMMARY["full"] = len(full & runs.keys())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _matrix_suites_start_first(request):
+    """When the session holds the matrix, its suites start before the first test and run in the
+    background while the other tests use what CPU they leave (see the order below)."""
+    if any(item.name.startswith("test_own_test_suite_passes") for item in request.session.items):
+        request.getfixturevalue("own_test_runs")
+
+
+def pytest_collection_modifyitems(items):
+    """The other tests first, while the matrix's suites run; then the matrix's results; the
+    fault tests last, on a quiet machine: they time outages to the second."""
+    last = {"test_matrix": 1, "test_faults": 2}
+    items.sort(key=lambda item: last.get(item.module.__name__, 0))
+
+
 SUMMARY: dict[str, int] = {}
 
 

@@ -143,9 +143,13 @@ def test_a_stalled_sink_holds_a_bounded_queue_then_logging_waits_and_loses_nothi
 
     writer = threading.Thread(target=log_30)
     writer.start()
-    writer.join(timeout=1)
     try:
-        # The listener holds one batch at the sink's gate; the queue fills up to its bound.
+        # The listener holds one batch at the sink's gate; the queue fills up to its bound, and
+        # stays there: the writer waits.
+        deadline = time.monotonic() + 10
+        while handler.queue.qsize() < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        writer.join(timeout=0.2)
         assert writer.is_alive(), "30 records were queued for a sink that writes nothing"
         assert handler.queue.qsize() == 10
     finally:

@@ -36,6 +36,14 @@ def test_request_bodies_are_described_by_the_schemas_that_validate_them():
     }
 
 
+def test_every_operation_on_the_database_declares_a_503_with_retry_after():
+    for path, item in DOCUMENT["paths"].items():
+        if path.startswith("/api/"):
+            for method in item.keys() - {"parameters"}:
+                retry_after = item[method]["responses"]["503"]["headers"]["Retry-After"]
+                assert retry_after["required"] is True, (method, path)
+
+
 @quick.parametrize()
 @settings(max_examples=1, **FUZZ)
 def test_every_operation_answers_generated_requests_as_described(case, app):

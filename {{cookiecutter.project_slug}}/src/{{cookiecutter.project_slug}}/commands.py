@@ -1,5 +1,8 @@
 """CLI: `flask --app {{ cookiecutter.project_slug }} init-db` and `... seed`."""
 
+import functools
+from collections.abc import Callable
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -7,6 +10,7 @@ from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from . import db
+from .errors import DATABASE_UNAVAILABLE, database_error_reason
 from .models import ADDRESSES_MAX, Address, User
 
 
@@ -15,8 +19,24 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed)
 
 
+def _database_answers(command: Callable) -> Callable:
+    """A database that does not answer is one line naming why, and exit status 1, not a
+    traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DATABASE_UNAVAILABLE as error:
+            reason = database_error_reason(error)
+            raise click.ClickException(f"The database does not answer: {reason}") from None
+
+    return run
+
+
 @click.command("init-db")
 @with_appcontext
+@_database_answers
 def init_db() -> None:
     """Apply the migrations the database lacks (on a new database: create every table)."""
     db.upgrade()
@@ -29,6 +49,7 @@ def init_db() -> None:
 @click.option(
     "--addresses-per-user", type=click.IntRange(0, ADDRESSES_MAX), default=2, show_default=True
 )
+@_database_answers
 def seed(user_count: int, addresses_per_user: int) -> None:
     """Insert demo users with addresses, in bulk, in one transaction."""
     if not inspect(db.get_engine()).has_table(User.__tablename__):

@@ -161,6 +161,14 @@ def _operation(
         operation["responses"]["201"]["headers"] = {
             "Location": {"description": "The new user's URL", "schema": {"type": "string"}}
         }
+    if database:
+        operation["responses"]["503"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        }
     if parameters:
         operation["parameters"] = parameters
     if body:
