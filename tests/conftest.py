@@ -5,9 +5,11 @@ import json
 import multiprocessing.util
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import jinja2
@@ -181,9 +183,16 @@ def own_test_runs(request, baked):
             output += "\n--- run again with assertion rewriting ---\n" + detailed
         return code, output
 
+    def timed(key: str, project: Path) -> tuple[int, str]:
+        started = time.perf_counter()
+        try:
+            return run(key, project)
+        finally:
+            SECONDS[key] = time.perf_counter() - started
+
     # The covering subset first: its runs are the longest.
     order = sorted(baked, key=lambda key: key not in full)
-    runs = {key: pool.submit(run, key, baked[key]) for key in order}
+    runs = {key: pool.submit(timed, key, baked[key]) for key in order}
     yield runs
     pool.shutdown(cancel_futures=True)
     SUMMARY["baked"] = len(baked)
@@ -207,6 +216,14 @@ def pytest_collection_modifyitems(items):
 
 
 SUMMARY: dict[str, int] = {}
+SECONDS: dict[str, float] = {}  # combination -> wall seconds its suite took
+
+
+def _suite_kind(key: str) -> str:
+    if "database:sqlite" in key:
+        return "SQLite"
+    pooled = "use_connection_pooling:True" in key
+    return "PostgreSQL, pooled" if pooled else "PostgreSQL, a connection per request"
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -215,3 +232,13 @@ def pytest_terminal_summary(terminalreporter):
             f"matrix: baked {SUMMARY['baked']} projects, ran {SUMMARY['ran']} of their own test "
             f"suites ({SUMMARY['full']} of them in full, the others without slow tests)"
         )
+    full = {combo_id(answers) for answers in covering_subset()}
+    kinds: dict[str, list[float]] = {}
+    for key, seconds in SECONDS.items():
+        kinds.setdefault("full" if key in full else _suite_kind(key), []).append(seconds)
+    if kinds:
+        medians = ", ".join(
+            f"{kind} {statistics.median(times):.1f} s (x{len(times)})"
+            for kind, times in sorted(kinds.items())
+        )
+        terminalreporter.write_line(f"matrix: median wall time per suite: {medians}")
