@@ -7,7 +7,7 @@
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, {% if postgres %}MetaData, {% endif %}create_engine, text
+from sqlalchemy import Engine, {% if postgres %}MetaData, {% endif %}create_engine, make_url, text
 
 from {{ cookiecutter.project_slug }} import create_app, db
 {%- if cookiecutter.use_caching %}
@@ -98,6 +98,15 @@ def app(shared_app: Flask, cleaner: Engine) -> Flask:
         cache.clear()
 {%- endif %}
     return shared_app
+
+
+@pytest.fixture
+def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
+    """A URL of the test database's kind for a database that cannot be reached, and the words
+    the driver gives for it."""
+    missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
+    reason = "{% if postgres %}does not exist{% else %}unable to open database file{% endif %}"
+    return missing.render_as_string(hide_password=False), reason
 
 
 @pytest.fixture
