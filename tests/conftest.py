@@ -188,7 +188,8 @@ def own_test_runs(request, baked):
         try:
             return run(key, project)
         finally:
-            SECONDS[key] = time.perf_counter() - started
+            kind = "full" if key in full else _suite_kind(key)
+            SECONDS.setdefault(kind, []).append(time.perf_counter() - started)
 
     # The covering subset first: its runs are the longest.
     order = sorted(baked, key=lambda key: key not in full)
@@ -200,23 +201,8 @@ def own_test_runs(request, baked):
     SUMMARY["full"] = len(full & runs.keys())
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _matrix_suites_start_first(request):
-    """When the session holds the matrix, its suites start before the first test and run in the
-    background while the other tests use what CPU they leave (see the order below)."""
-    if any(item.name.startswith("test_own_test_suite_passes") for item in request.session.items):
-        request.getfixturevalue("own_test_runs")
-
-
-def pytest_collection_modifyitems(items):
-    """The other tests first, while the matrix's suites run; then the matrix's results; the
-    fault tests last, on a quiet machine: they time outages to the second."""
-    last = {"test_matrix": 1, "test_faults": 2}
-    items.sort(key=lambda item: last.get(item.module.__name__, 0))
-
-
 SUMMARY: dict[str, int] = {}
-SECONDS: dict[str, float] = {}  # combination -> wall seconds its suite took
+SECONDS: dict[str, list[float]] = {}  # kind of suite -> wall seconds each took
 
 
 def _suite_kind(key: str) -> str:
@@ -232,13 +218,9 @@ def pytest_terminal_summary(terminalreporter):
             f"matrix: baked {SUMMARY['baked']} projects, ran {SUMMARY['ran']} of their own test "
             f"suites ({SUMMARY['full']} of them in full, the others without slow tests)"
         )
-    full = {combo_id(answers) for answers in covering_subset()}
-    kinds: dict[str, list[float]] = {}
-    for key, seconds in SECONDS.items():
-        kinds.setdefault("full" if key in full else _suite_kind(key), []).append(seconds)
-    if kinds:
+    if SECONDS:
         medians = ", ".join(
             f"{kind} {statistics.median(times):.1f} s (x{len(times)})"
-            for kind, times in sorted(kinds.items())
+            for kind, times in sorted(SECONDS.items())
         )
         terminalreporter.write_line(f"matrix: median wall time per suite: {medians}")
