@@ -59,7 +59,6 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
 SUBCHOICES = {
     "pagination_style": "use_pagination",
     "cache_backend": "use_caching",
-    "json_library": "use_fast_json",
 }
 
 

@@ -11,7 +11,7 @@ ANSWERS = r"""{{ cookiecutter | tojson }}"""
 TAKEN = {
     "alembic", "blinker", "brotli", "click", "flask", "flask_caching", "flask_compress",
     "gunicorn", "itsdangerous", "jinja2", "markupsafe", "msgspec", "orjson", "psycopg",
-    "pytest", "redis", "sqlalchemy", "test", "tests", "ujson", "werkzeug",
+    "pytest", "redis", "sqlalchemy", "test", "tests", "werkzeug",
     # what the tests import, and what those libraries import in turn
     "attrs", "backports", "cachelib", "conftest", "fuzzing", "greenlet", "httpx", "hypothesis",
     "jsonschema", "locust", "mako", "packaging", "pluggy", "requests", "schemathesis",

@@ -33,7 +33,6 @@ CODE_OPTIONS: dict[str, list[object]] = {
     "use_caching": [True, False],
     "cache_backend": ["simple", "redis"],
     "use_fast_json": [True, False],
-    "json_library": ["orjson", "ujson"],
     "use_compression": [True, False],
     "use_async_logging": [True, False],
 }

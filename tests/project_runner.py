@@ -49,7 +49,6 @@ PRELOAD = [
     "sqlite3",
     "statistics",
     "tomllib",
-    "ujson",
     "werkzeug",
 ]
 

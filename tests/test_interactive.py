@@ -34,7 +34,6 @@ TYPED: dict[str, object] = {
     "use_caching": False,
     "cache_backend": None,
     "use_fast_json": None,
-    "json_library": "ujson",
     "use_compression": False,
     "use_async_logging": None,
 }
@@ -163,7 +162,7 @@ def test_interactive_generation_shows_the_prompts_and_generates_the_answers(tmp_
     assert not (project / "src" / SLUG / "caching.py").exists()
     pyproject = (project / "pyproject.toml").read_text()
     assert '"psycopg[binary]' in pyproject
-    assert '"ujson' in pyproject
+    assert '"orjson' in pyproject
     assert "flask-caching" not in pyproject
     assert 'authors = [{ name = "Ada Lovelace", email = "ada@example.com" }]' in pyproject
     assert "# Orders Service" in (project / "README.md").read_text()

@@ -33,10 +33,8 @@ TRACES: dict[tuple[str, object], list[str]] = {
     ("use_caching", True): ["caching", "CACHE_", "cache hit", "Flask-Caching"],
     ("cache_backend", "redis"): ["redis", "Redis", "REDIS"],
     ("cache_backend", "simple"): ["SimpleCache", "each process's memory", "CACHE_GENERATION_FILE"],
-    ("use_fast_json", True): ["fast_json", "FastJSONProvider", "orjson", "ujson"],
+    ("use_fast_json", True): ["fast_json", "FastJSONProvider", "orjson"],
     ("use_fast_json", False): ["app.json.sort_keys"],
-    ("json_library", "orjson"): ["orjson"],
-    ("json_library", "ujson"): ["ujson"],
     ("use_compression", True): ["compression", "Compress", "Accept-Encoding", "brotli", "zstd"],
     ("use_async_logging", True): [
         "async_logging",

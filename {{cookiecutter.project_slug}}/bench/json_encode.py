@@ -1,4 +1,4 @@
-"""Encode a list page of users with {{ cookiecutter.json_library }} and with the standard library.
+"""Encode a list page of users with orjson and with the standard library.
 
     python bench/json_encode.py [--users 50] [--repeat 2000]
 
@@ -59,7 +59,7 @@ def main() -> None:
     fast_us = median_us(provider.dumps_bytes, payload, args.repeat)
     print(f"list page of {args.users} users, median of {args.repeat} encodes")
     print(f"json (stdlib): {stdlib_us:8.1f} us")
-    print(f"{{ cookiecutter.json_library }}: {fast_us:8.1f} us")
+    print(f"orjson: {fast_us:8.1f} us")
     print(f"speed-up: {stdlib_us / fast_us:.1f}x")
 
 

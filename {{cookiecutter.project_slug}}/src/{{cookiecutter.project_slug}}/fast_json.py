@@ -1,10 +1,11 @@
-"""A fast JSON serializer: {{ cookiecutter.json_library }} behind Flask's JSONProvider.
+"""A fast JSON serializer: orjson behind Flask's JSONProvider.
 
 Every response Flask builds from a dict or list (`return {...}`, `jsonify`, the JSON errors)
-is encoded by {{ cookiecutter.json_library }} instead of the standard library. The output is fixed whatever the library:
-UTF-8 text unescaped, keys in insertion order, no spaces, datetimes and dates in ISO 8601,
-UUIDs and Decimals as strings. Request bodies are decoded by msgspec while they are validated
-(validation.py); `request.get_json()` goes through this provider too.
+is encoded by orjson instead of the standard library: UTF-8 text unescaped, keys in insertion
+order, no spaces, datetimes and dates in ISO 8601, UUIDs as strings, and Decimals as exact
+strings (a JSON number would reach most clients as a float and lose digits). Request bodies
+are decoded by msgspec while they are validated (validation.py); `request.get_json()` goes
+through this provider too.
 """
 
 import datetime
@@ -12,17 +13,13 @@ import decimal
 import uuid
 from typing import Any
 
-{% if cookiecutter.json_library == "orjson" -%}
 import orjson
-{%- else -%}
-import ujson
-{%- endif %}
 from flask import Flask, Response
 from flask.json.provider import JSONProvider
 
 
 def _default(value: Any) -> Any:
-    """What {{ cookiecutter.json_library }} cannot encode by itself."""
+    """What orjson cannot encode by itself."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -37,17 +34,10 @@ class FastJSONProvider(JSONProvider):
         return self.dumps_bytes(obj).decode()
 
     def dumps_bytes(self, obj: Any) -> bytes:
-{%- if cookiecutter.json_library == "orjson" %}
         return orjson.dumps(obj, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-{%- else %}
-        # ujson encodes Decimal itself, as a JSON number: the default hook never sees it.
-        return ujson.dumps(
-            obj, default=_default, ensure_ascii=False, escape_forward_slashes=False
-        ).encode()
-{%- endif %}
 
     def loads(self, s: str | bytes, **_kwargs: Any) -> Any:
-        return {{ cookiecutter.json_library }}.loads(s)
+        return orjson.loads(s)
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
