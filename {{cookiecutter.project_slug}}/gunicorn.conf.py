@@ -1,15 +1,20 @@
-"""gunicorn settings, each overridable from the environment.
+"""gunicorn settings; those a deployment tunes are read from the environment.
 
 Nothing that holds threads or connections crosses the worker fork: the modules that hold them
 reset themselves in every forked process (os.register_at_fork), whether or not the app is
-preloaded (`--preload`), so no post_fork hook is needed."""
+preloaded (`--preload`), so post_fork has nothing to reset. The app's package is never imported
+here: the master would hold its modules, and workers forked after a reload (SIGHUP) would run
+the old code."""
 
+import json
 import logging
 import multiprocessing
 import os
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
 import tempfile
 {%- endif %}
+
+from gunicorn import util
 
 # Production refuses to start without a real secret: a random key per process would differ
 # between workers and restarts{% if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %} (and so reject the cursors signed by another one){% endif %}.
@@ -48,17 +53,74 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn's control socket (for gunicornc) has one default path per user, which every service
 # and test run on the host would share: off.
 control_socket_disable = True
+# A request line (method, path and query string) may be 8190 bytes, gunicorn's most and what
+# nginx and Apache accept: its default, 4094, refuses long query strings that browsers send.
+# Header fields stay at gunicorn's defaults (Apache's too): 100 of them, 8190 bytes each.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# What gunicorn says when it answers a request itself, before the app sees it (see post_fork):
+# status -> (error, message), in the app's error shape.
+GUNICORN_ERRORS = {
+    400: ("bad-request", "The request is not valid HTTP."),
+    414: (
+        "uri-too-long",
+        "The request line (method, path and query string) is longer than the server accepts.",
+    ),
+    431: (
+        "request-header-fields-too-large",
+        "The request has more header fields than the server accepts, or a longer one.",
+    ),
+    500: ("internal-server-error", "The server could not answer the request."),
+    501: ("not-implemented", "The request's transfer coding is not supported."),
+}
+# The headers that security.py gives every error answer of the app.
+GUNICORN_ERROR_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn.util.write_error, in JSON. gunicorn has already logged the details (`mesg`)."""
+    other = (reason.lower().replace(" ", "-"), f"{reason}.")  # 403, 417: rare in this setup
+    error, message = GUNICORN_ERRORS.get(status_int, other)
+    body = json.dumps({"error": error, "message": message}).encode()
+    head = [
+        f"HTTP/1.1 {status_int} {reason}",
+        "Connection: close",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *(f"{name}: {value}" for name, value in GUNICORN_ERROR_HEADERS.items()),
+    ]
+    util.write_nonblock(sock, "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + body)
+
+
+def post_fork(server, worker) -> None:
+    """gunicorn answers the requests it cannot hand to the app (not HTTP, a request line or
+    headers over the limits above) itself, with an HTML page from gunicorn.util.write_error that
+    no setting changes (benoitc/gunicorn#993): in the workers, whatever their class, that
+    function writes JSON instead."""
+    util.write_error = write_json_error
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
 
 
 def on_starting(server) -> None:
     """Each worker caches responses in its own memory; the cache generation, which a write
     changes, lives in a 16-byte file that every worker maps (caching.Generation), so that a write
-    through one worker invalidates the caches of all."""
+    through one worker invalidates the caches of all. A CACHE_GENERATION_FILE set in the
+    environment is used (and kept), so that `flask invalidate-cache` given the same reaches the
+    workers; else a temporary file, removed at exit."""
+    if os.environ.get("CACHE_GENERATION_FILE"):
+        return
     descriptor, path = tempfile.mkstemp(prefix="cache-generation-")
     os.write(descriptor, bytes(16))
     os.close(descriptor)
     os.environ["CACHE_GENERATION_FILE"] = path  # the workers inherit it
+    server.temporary_generation_file = path  # for on_exit: a reload reads this module again
 {%- endif %}
 
 
@@ -71,5 +133,6 @@ def worker_exit(server, worker) -> None:
 def on_exit(server) -> None:
     logging.shutdown()
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
-    os.remove(os.environ.pop("CACHE_GENERATION_FILE"))
+    if temporary := getattr(server, "temporary_generation_file", None):
+        os.remove(temporary)
 {%- endif %}

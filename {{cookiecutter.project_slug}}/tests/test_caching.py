@@ -1,9 +1,25 @@
-"""Response caching: hits touch no database, keys include the query string, writes invalidate."""
+"""Response caching: hits touch no database, keys include the query string, writes invalidate,
+through the API or not."""
+{%- if cookiecutter.cache_backend == "simple" %}
+
+import logging
+import os
+import runpy
+import secrets
+import types
+from pathlib import Path
+{%- endif %}
 
 from sql_counter import count_statements
+from sqlalchemy import insert
 
-from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }} import caching, db
 from {{ cookiecutter.project_slug }}.caching import cache
+from {{ cookiecutter.project_slug }}.models import User
+{%- if cookiecutter.cache_backend == "simple" %}
+
+GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+{%- endif %}
 
 
 def statements(app, client, url: str, **kwargs) -> tuple[int, object]:
@@ -13,6 +29,18 @@ def statements(app, client, url: str, **kwargs) -> tuple[int, object]:
     with count_statements(engine) as executed:
         response = client.get(url, **kwargs)
     return len(executed), response
+
+
+def emails(client) -> list[str]:
+    return [user["email"] for user in client.get("/api/users").json["items"]]
+
+
+def write_behind_the_cache(app, email: str) -> None:
+    """A write that does not go through the API: a script, a migration, another service."""
+    with app.app_context():
+        session = db.get_session()
+        session.execute(insert(User).values(name="Direct", email=email))
+        session.commit()
 
 
 def test_a_cache_hit_executes_no_sql_and_returns_the_same_body(app, client, make_user):
@@ -98,6 +126,73 @@ def test_a_write_through_one_worker_invalidates_the_cache_of_every_worker(make_a
     created = one.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
     assert created.status_code == 201
     assert [user["name"] for user in other.get("/api/users").json["items"]] == ["Ada"]
+
+
+def test_seed_run_from_a_shell_invalidates_a_server_given_the_same_generation_file(
+    make_app, tmp_path
+):
+    # A gunicorn worker and a `flask` command in another process, both started with the
+    # same CACHE_GENERATION_FILE.
+    path = str(tmp_path / "cache-generation")
+    worker = make_app(CACHE_GENERATION_FILE=path).test_client()
+    shell = make_app(CACHE_GENERATION_FILE=path)
+    assert emails(worker) == []  # cached by the worker
+    result = shell.test_cli_runner().invoke(args=["seed", "--users", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(emails(worker)) == 2
+
+
+def test_invalidate_cache_run_from_a_shell_invalidates_a_server_given_the_same_generation_file(
+    make_app, tmp_path
+):
+    path = str(tmp_path / "cache-generation")
+    worker = make_app(CACHE_GENERATION_FILE=path).test_client()
+    shell = make_app(CACHE_GENERATION_FILE=path)
+    assert emails(worker) == []  # cached by the worker
+    write_behind_the_cache(shell, "direct@example.com")
+    assert emails(worker) == []  # still the cached answer
+    result = shell.test_cli_runner().invoke(args=["invalidate-cache"])
+    assert result.exit_code == 0, result.output
+    assert emails(worker) == ["direct@example.com"]
+
+
+def test_a_generation_file_that_does_not_exist_yet_is_made(make_app, tmp_path):
+    path = tmp_path / "cache-generation"
+    make_app(CACHE_GENERATION_FILE=str(path))
+    assert path.read_bytes() == bytes(16)
+
+
+def test_invalidate_cache_without_a_generation_file_says_it_cannot_reach_the_server(app):
+    result = app.test_cli_runner().invoke(args=["invalidate-cache"])
+    assert result.exit_code == 1
+    assert "CACHE_GENERATION_FILE is not set" in result.output
+
+
+def test_gunicorn_uses_a_generation_file_set_in_the_environment_and_keeps_it(monkeypatch, tmp_path):
+    path = str(tmp_path / "cache-generation")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    monkeypatch.setenv("CACHE_GENERATION_FILE", path)
+    monkeypatch.setattr(logging, "shutdown", lambda: None)  # on_exit's, not for this process
+    hooks = runpy.run_path(str(GUNICORN_CONFIG))
+    server = types.SimpleNamespace()  # the gunicorn master
+    hooks["on_starting"](server)
+    assert os.environ["CACHE_GENERATION_FILE"] == path  # what the workers will map
+    Path(path).write_bytes(bytes(16))  # as the first worker makes it
+    hooks["on_exit"](server)
+    assert Path(path).exists()
+
+
+def test_gunicorn_without_a_generation_file_makes_a_temporary_one_and_removes_it(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
+    monkeypatch.setenv("CACHE_GENERATION_FILE", "")  # restored after the test
+    monkeypatch.setattr(logging, "shutdown", lambda: None)  # on_exit's, not for this process
+    hooks = runpy.run_path(str(GUNICORN_CONFIG))
+    server = types.SimpleNamespace()  # the gunicorn master
+    hooks["on_starting"](server)
+    path = Path(os.environ["CACHE_GENERATION_FILE"])
+    assert path.read_bytes() == bytes(16)
+    hooks["on_exit"](server)
+    assert not path.exists()
 {%- endif %}
 
 
@@ -124,6 +219,21 @@ def test_every_write_is_visible_to_the_next_read(client, make_user):
     client.delete(url)
     assert client.get(url).status_code == 404
     assert client.get("/api/users").json["items"] == []
+
+
+def test_users_seeded_from_the_command_line_are_in_the_next_read(client, seed):
+    assert emails(client) == []  # cached
+    seed(users=2)
+    assert len(emails(client)) == 2
+
+
+def test_invalidate_in_an_app_context_makes_a_write_outside_the_api_visible(app, client):
+    assert emails(client) == []  # cached
+    write_behind_the_cache(app, "direct@example.com")
+    assert emails(client) == []  # still the cached answer
+    with app.app_context():
+        caching.invalidate()
+    assert emails(client) == ["direct@example.com"]
 
 
 def test_a_rejected_write_does_not_invalidate(app, client, make_user):

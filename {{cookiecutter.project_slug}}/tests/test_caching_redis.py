@@ -4,14 +4,30 @@ import logging
 import uuid
 
 from sql_counter import count_statements
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, RedisProcess, cache
+from {{ cookiecutter.project_slug }}.models import User
+
+REDIS_DOWN = "redis://127.0.0.1:1/0"
 
 
 def new_worker(make_app, **overrides):
     return make_app(**overrides).test_client()
+
+
+def emails(client) -> list[str]:
+    return [user["email"] for user in client.get("/api/users").json["items"]]
+
+
+def write_behind_the_cache(app, email: str) -> None:
+    """A write that does not go through the API: a script, a migration, another service."""
+    with app.app_context():
+        session = db.get_session()
+        session.execute(insert(User).values(name="Direct", email=email))
+        session.commit()
 
 
 def test_a_write_in_one_worker_is_seen_by_the_others(make_app, make_user, client):
@@ -21,8 +37,39 @@ def test_a_write_in_one_worker_is_seen_by_the_others(make_app, make_user, client
     assert len(other_worker.get("/api/users").json["items"]) == 1
 
 
+def test_seed_run_from_a_shell_is_seen_by_every_worker(make_app, client):
+    assert emails(client) == []  # now cached in Redis
+    result = make_app().test_cli_runner().invoke(args=["seed", "--users", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(emails(client)) == 2
+
+
+def test_invalidate_cache_run_from_a_shell_is_seen_by_every_worker(make_app, client):
+    shell = make_app()
+    assert emails(client) == []  # now cached in Redis
+    write_behind_the_cache(shell, "direct@example.com")
+    assert emails(client) == []  # still the cached answer
+    result = shell.test_cli_runner().invoke(args=["invalidate-cache"])
+    assert result.exit_code == 0, result.output
+    assert emails(client) == ["direct@example.com"]
+
+
+def test_invalidate_cache_with_redis_down_fails_saying_nothing_was_invalidated(make_app):
+    result = make_app(REDIS_URL=REDIS_DOWN).test_cli_runner().invoke(args=["invalidate-cache"])
+    assert result.exit_code == 1
+    assert "Error: Redis does not answer: nothing was invalidated" in result.output
+
+
+def test_seed_with_redis_down_seeds_and_warns_that_cached_answers_may_be_stale(make_app):
+    shell = make_app(REDIS_URL=REDIS_DOWN)
+    result = shell.test_cli_runner().invoke(args=["seed", "--users", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Seeded 1 users" in result.output
+    assert "Warning: Redis does not answer" in result.output
+
+
 def test_with_redis_down_requests_are_served_from_the_database(app, make_app, caplog):
-    client = new_worker(make_app, REDIS_URL="redis://127.0.0.1:1/0")
+    client = new_worker(make_app, REDIS_URL=REDIS_DOWN)
     with caplog.at_level(logging.WARNING):
         created = client.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
         listed = client.get("/api/users")
@@ -40,9 +87,9 @@ def test_with_redis_down_requests_are_served_from_the_database(app, make_app, ca
     }
 
 
-def test_an_evicted_generation_key_revives_no_older_entry(app, client, seed):
+def test_an_evicted_generation_key_revives_no_older_entry(app, client):
     assert client.get("/api/users").json["items"] == []  # cached before any write
-    seed(users=1)  # the data changes behind the cache's back
+    write_behind_the_cache(app, "direct@example.com")
     with app.app_context():
         cache.delete(GENERATION_KEY)  # as Redis's eviction, or a FLUSHDB, would
     assert len(client.get("/api/users").json["items"]) == 1

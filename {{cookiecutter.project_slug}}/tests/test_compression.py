@@ -8,6 +8,9 @@ import pytest
 {%- if cookiecutter.use_caching %}
 from flask_compress import flask_compress
 {%- endif %}
+from fuzzing import FUZZ
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 try:
     from compression import zstd
@@ -45,23 +48,150 @@ def test_a_client_that_accepts_no_encoding_gets_identity(client, page):
     assert "Content-Encoding" not in client.get(page).headers
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        ("", None),
-        ("identity", None),
-        ("gzip, br", "br"),
-        ("gzip;q=1.0, br;q=0.5", "gzip"),
-        ("br;q=0, gzip", "gzip"),
-        ("zstd;q=0.9, gzip;q=0.1", "zstd"),
-        ("compress", None),
-        ("*", "br"),
-    ],
-)
-def test_the_encoding_follows_accept_encoding_and_its_q_values(client, page, accept, expected):
-    response = client.get(page, headers={"Accept-Encoding": accept})
+# Accept-Encoding -> the Content-Encoding sent (None: no coding), by RFC 9110 §12.5.3. The
+# server's order of preference is br, zstd, gzip, then identity.
+NEGOTIATION = [
+    ("", None),  # an empty header asks for no coding
+    ("identity", None),
+    ("gzip, br", "br"),
+    ("gzip, deflate, br, zstd", "br"),  # what browsers send
+    ("zstd", "zstd"),
+    ("gzip;q=1, br;q=0.5", "gzip"),
+    ("gzip;q=1.0, br;q=0.5", "gzip"),
+    ("zstd;q=0.9, gzip;q=0.1", "zstd"),
+    ("gzip;q=0.5, zstd;q=0.5", "zstd"),  # a tie goes to the server's order
+    ("identity, gzip", "gzip"),
+    ("identity;q=1, gzip;q=0.5", None),
+    ("gzip;q=0.1", "gzip"),  # identity, not listed, is only the last resort
+    ("gzip, identity;q=0", "gzip"),
+    ("compress", None),  # not a coding this service sends: identity
+    ("deflate", None),
+    # q=0 means "not acceptable"
+    ("br;q=0", None),
+    ("gzip;q=0", None),
+    ("gzip;q=0, br;q=0", None),
+    ("br;q=0, zstd;q=0, gzip;q=0", None),
+    ("br;q=0, gzip", "gzip"),
+    ("br;q=0.0, zstd;q=0.000, gzip", "gzip"),
+    ("gzip, gzip;q=0", None),  # listed twice: the exclusion stands
+    # `*` covers the codings not listed, at its own q
+    ("*", "br"),
+    ("*;q=0.1", "br"),
+    ("*;q=0, gzip", "gzip"),
+    ("*;q=0, identity", None),
+    ("br;q=0, *", "zstd"),
+    ("*, br;q=0", "zstd"),
+    ("br;q=0.5, *", "zstd"),
+    ("*;q=0.5, gzip", "gzip"),
+    ("identity;q=0, *;q=0.2", "br"),
+    # case, spaces and tabs do not matter
+    ("GZIP", "gzip"),
+    ("Gzip;Q=0.5, BR;Q=0.4", "gzip"),
+    (" gzip ; q=0.5 ,br;q=0.6 ", "br"),
+    ("\tgzip;q=1,\tbr;q=0", "gzip"),
+    ("br; q=0, gzip", "gzip"),
+    (",,gzip,,", "gzip"),
+    # x-gzip is gzip (RFC 9110 §8.4.1.3)
+    ("x-gzip", "gzip"),
+    ("x-gzip;q=0.5, zstd;q=0.4", "gzip"),
+    ("x-gzip;q=0, gzip", None),
+    # a malformed weight: the element is ignored, as if it were not there
+    ("br;q=abc", None),
+    ("br;q=abc, gzip", "gzip"),
+    ("br;q=2, gzip;q=0.5", "gzip"),
+    ("br;q=-1, gzip;q=0.1", "gzip"),
+    ("br;q=nan, zstd;q=inf, gzip;q=0.1", "gzip"),
+    ("br;q=1e0, gzip;q=0.1", "gzip"),
+    ("br;q=, gzip;q=0.1", "gzip"),
+    ("br;q=0.5;q=1, gzip;q=0.1", "gzip"),
+    ("br;level=9, gzip;q=0.1", "gzip"),
+    ("br;q=abc, *", "br"),  # ignored, not taken as q=0: `*` still covers br
+    ("identity;q=abc", None),  # ignored, not taken as q=0: identity stays acceptable
+    (";q=1", None),
+]
+# Headers that exclude every coding this service sends, identity included.
+UNACCEPTABLE = [
+    "identity;q=0",
+    "*;q=0",
+    "IDENTITY;Q=0",
+    "br;q=0, *;q=0",
+    "compress, identity;q=0",
+    "deflate, *;q=0",
+    "*;q=0, identity;q=0, gzip;q=0",
+    "br;q=0, zstd;q=0, gzip;q=0, identity;q=0",
+]
+NOT_ACCEPTABLE = {
+    "error": "not-acceptable",
+    "message": "Accept-Encoding excludes every coding this service sends: br, zstd, gzip, identity.",
+}
+
+
+@pytest.fixture(scope="module")
+def document(shared_app):
+    """A client of the OpenAPI document: JSON well over COMPRESS_MIN_SIZE, with no database
+    work, so a long table of headers runs fast."""
+    client = shared_app.test_client()
+    plain = client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    return client, plain.json
+
+
+@pytest.mark.parametrize(("accept", "expected"), NEGOTIATION, ids=repr)
+def test_the_coding_sent_is_the_acceptable_one_with_the_highest_q(document, accept, expected):
+    client, plain = document
+    response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
+    assert response.status_code == 200
     assert response.headers.get("Content-Encoding") == expected
+    decode = DECODE[expected] if expected else bytes
+    assert json.loads(decode(response.data)) == plain
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept", UNACCEPTABLE, ids=repr)
+def test_a_client_that_excludes_every_coding_gets_a_json_406(document, accept):
+    client, _ = document
+    response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
+    assert response.status_code == 406
+    assert response.json == NOT_ACCEPTABLE
+    assert "Content-Encoding" not in response.headers
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_a_write_refused_with_a_406_does_not_happen(client):
+    user = {"name": "Ada", "email": "ada@example.com"}
+    response = client.post("/api/users", json=user, headers={"Accept-Encoding": "identity;q=0"})
+    assert response.status_code == 406
+    assert client.get("/api/users").json["items"] == []
+
+
+# Headers made of codings (known, unknown, empty), weights (valid or not) and stray characters.
+ELEMENTS = st.tuples(
+    st.sampled_from(["br", "zstd", "gzip", "x-gzip", "identity", "*", "deflate", "Br", ""]),
+    st.one_of(
+        st.just(""),
+        st.from_regex(r" ?; ?[qQ]=[0-9.]{0,5}", fullmatch=True),
+        st.text(alphabet=" \t;=qQ.-019aefin", max_size=8),
+    ),
+).map("".join)
+HEADERS = st.lists(ELEMENTS, max_size=5).map(", ".join) | st.text(" \t,;=.*qgzipbr01", max_size=30)
+
+
+@pytest.mark.slow
+@given(accept=HEADERS)
+@settings(max_examples=300, **FUZZ)
+def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(document, accept):
+    client, plain = document
+    response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
+    assert response.status_code in (200, 406)
+    if response.status_code == 406:
+        assert response.json == NOT_ACCEPTABLE
+    else:
+        decode = DECODE.get(response.headers.get("Content-Encoding"), bytes)
+        assert json.loads(decode(response.data)) == plain
+    # Spaces and letter case change nothing: only the codings and their weights count.
+    shouted = accept.upper().replace(" ", "")
+    again = client.get("/openapi.json", headers={"Accept-Encoding": shouted})
+    assert again.status_code == response.status_code
+    assert again.headers.get("Content-Encoding") == response.headers.get("Content-Encoding")
 
 
 def test_small_responses_are_left_alone(client):

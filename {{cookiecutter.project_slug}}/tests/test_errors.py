@@ -1,6 +1,9 @@
 """Every error is JSON: {"error", "message"[, "details"]}, never HTML, never a stack trace."""
 
 import pytest
+from sqlalchemy import text
+
+from {{ cookiecutter.project_slug }} import db
 
 
 def assert_json_error(response, status: int, error: str) -> dict:
@@ -209,3 +212,36 @@ def test_unexpected_exception_is_a_json_500_without_internals(make_app, caplog):
     assert "secret" not in response.get_data(as_text=True)
     assert body.keys() == {"error", "message"}
     assert "secret internal detail" in caplog.text
+
+
+def test_a_column_the_database_lacks_is_a_503_saying_it_is_not_initialised(make_app, caplog):
+    """The code is newer than the schema: a migration adding the column has not run yet."""
+    app = make_app()
+
+    @app.get("/newer-code")
+    def newer_code():
+        return {"nicknames": db.get_session().scalars(text("SELECT nickname FROM users")).all()}
+
+    response = app.test_client().get("/newer-code")
+    body = assert_json_error(response, 503, "service-unavailable")
+    assert body["message"] == "The database is not initialised yet; try again later."
+    assert response.headers["Retry-After"] == "1"
+    assert "run `flask --app {{ cookiecutter.project_slug }} init-db`" in caplog.text
+    assert "nickname" in caplog.text
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def test_other_sql_errors_stay_500s_not_503s(make_app, caplog):
+    """Only a missing table or column means the schema is behind; any other ProgrammingError
+    (here a syntax error) is a bug that retrying cannot fix."""
+    app = make_app()
+
+    @app.get("/bad-sql")
+    def bad_sql():
+        return {"rows": db.get_session().execute(text("SELECT FROM WHERE")).all()}
+
+    response = app.test_client().get("/bad-sql")
+    assert_json_error(response, 500, "internal-server-error")
+    assert "Retry-After" not in response.headers
+    assert "SyntaxError" in caplog.text
+{%- endif %}

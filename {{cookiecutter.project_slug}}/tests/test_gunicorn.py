@@ -1,6 +1,7 @@
 """The service under a real gunicorn on 127.0.0.1 with 2 workers, with and without --preload:
 every request is answered, and after SIGTERM the log sink holds exactly one access record per
-request, even when the sink is too slow to keep up."""
+request, even when the sink is too slow to keep up. What gunicorn answers itself, before the
+app sees a request, is JSON in the app's error shape."""
 
 import contextlib
 import http.client
@@ -19,12 +20,13 @@ from pathlib import Path
 import pytest
 from gunicorn.app import wsgiapp
 
-from {{ cookiecutter.project_slug }} import logs
+from {{ cookiecutter.project_slug }} import logs, security
 
 CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 ACCESS = "{{ cookiecutter.project_slug }}.access"
 REQUESTS = 32
 SINK_DELAY = 0.005  # seconds per record: some are still waiting to be written at SIGTERM
+LIMIT_REQUEST_LINE = 8190  # bytes, gunicorn.conf.py
 
 
 class Gunicorn(wsgiapp.WSGIApplication):
@@ -161,6 +163,90 @@ def test_a_write_through_one_worker_is_seen_by_every_worker(test_settings, tmp_p
     assert created[0] == 201
     assert [[user["name"] for user in body["items"]] for _, body in after] == [["Ada"]] * 20
 {%- endif %}
+
+
+@pytest.fixture(scope="module")
+def gunicorn_port(test_settings, tmp_path_factory):
+    """One gunicorn for the tests of what it answers itself (no test here changes its state)."""
+    with running_gunicorn(test_settings, tmp_path_factory.mktemp("gunicorn"), False) as port:
+        yield port
+
+
+def send(port: int, head: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Sends these bytes as they are (http.client refuses to send most of the requests below);
+    the answer's status, headers and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head)
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        return response.status, response.headers, response.read()
+
+
+def get_healthz(request_line_length: int = 0, headers: tuple[bytes, ...] = ()) -> bytes:
+    """GET /healthz, its request line padded to the length asked for by the query string."""
+    start, end = b"GET /healthz?padding=", b" HTTP/1.1"
+    padding = b"a" * max(request_line_length - len(start) - len(end), 0)
+    head = [start + padding + end, b"Host: 127.0.0.1", b"Connection: close", *headers]
+    return b"\r\n".join(head) + b"\r\n\r\n"
+
+
+def assert_json_error(answer: tuple[int, http.client.HTTPMessage, bytes], status: int, error: str):
+    """The app's error shape, with the headers the app gives every error answer."""
+    got_status, headers, body = answer
+    assert got_status == status
+    assert headers["Content-Type"] == "application/json"
+    assert {name: headers[name] for name in security.HEADERS} == security.HEADERS
+    assert headers["Cache-Control"] == "no-store"
+    document = json.loads(body)
+    assert list(document) == ["error", "message"]
+    assert document["error"] == error
+    assert document["message"].endswith(".")
+
+
+@pytest.mark.slow  # a real server: CI runs it
+def test_a_request_line_of_8190_bytes_reaches_the_app(gunicorn_port):
+    status, _, body = send(gunicorn_port, get_healthz(LIMIT_REQUEST_LINE))
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+@pytest.mark.slow  # a real server: CI runs it
+def test_a_longer_request_line_gets_a_json_414_from_gunicorn(gunicorn_port):
+    answer = send(gunicorn_port, get_healthz(LIMIT_REQUEST_LINE + 1))
+    assert_json_error(answer, 414, "uri-too-long")
+
+
+@pytest.mark.slow  # a real server: CI runs it
+def test_more_than_100_header_fields_get_a_json_431_from_gunicorn(gunicorn_port):
+    headers = tuple(b"X-Field-%d: 1" % number for number in range(100))  # and Host, Connection
+    answer = send(gunicorn_port, get_healthz(headers=headers))
+    assert_json_error(answer, 431, "request-header-fields-too-large")
+
+
+@pytest.mark.slow  # a real server: CI runs it
+def test_a_header_field_over_8190_bytes_gets_a_json_431_from_gunicorn(gunicorn_port):
+    answer = send(gunicorn_port, get_healthz(headers=(b"X-Field: " + b"a" * 8190,)))
+    assert_json_error(answer, 431, "request-header-fields-too-large")
+
+
+NOT_HTTP = {
+    "not-a-request-line": b"garbage\r\n\r\n",
+    "unknown-http-version": b"GET /healthz HTTP/9.9\r\n\r\n",
+    "header-without-colon": b"GET /healthz HTTP/1.1\r\nNo colon\r\n\r\n",
+}
+
+
+@pytest.mark.slow  # a real server: CI runs it
+@pytest.mark.parametrize("head", NOT_HTTP.values(), ids=NOT_HTTP.keys())
+def test_a_request_that_is_not_http_gets_a_json_400_from_gunicorn(gunicorn_port, head):
+    assert_json_error(send(gunicorn_port, head), 400, "bad-request")
+
+
+@pytest.mark.slow  # a real server: CI runs it
+def test_gthread_workers_answer_in_json_too(test_settings, tmp_path):
+    threads = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "2"}
+    with running_gunicorn(test_settings, tmp_path, False, **threads) as port:
+        answer = send(port, get_healthz(LIMIT_REQUEST_LINE + 1))
+    assert_json_error(answer, 414, "uri-too-long")
 
 
 @pytest.mark.parametrize("secret_key", [None, "", "too-short-to-be-random"])

@@ -1,46 +1,182 @@
+"""Liveness and readiness probes, and what the API answers while the database is not ready."""
+{%- set postgres = cookiecutter.database == "postgresql" %}
+{%- set uses_redis = cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+{% if postgres %}
+import uuid
+{% endif %}
 import pytest
-{%- if cookiecutter.database == "sqlite" %}
+from flask import Flask
+{%- if postgres %}
+from sqlalchemy import Engine, event, make_url, text
+{%- else %}
+from sqlalchemy import event, text
+{%- endif %}
+
+from {{ cookiecutter.project_slug }} import db
+
+RUN_INIT_DB = "run `flask --app {{ cookiecutter.project_slug }} init-db`"
+{%- if postgres %}
+MISSING_TABLE = 'relation "users" does not exist'
+{%- else %}
+MISSING_TABLE = "no such table: users"
+{%- endif %}
+{%- if postgres %}
 
 
 @pytest.fixture
-def unreachable_database(tmp_path) -> str:
-    """A SQLite file below a regular file: nobody, not even root, can open it."""
-    (tmp_path / "a-file").touch()
-    return f"sqlite:///{tmp_path / 'a-file' / 'db.sqlite3'}"
+def uninitialised_app(make_app, database_url: str, cleaner: Engine) -> Flask:
+    """An app on a database where no migration has run: a schema of its own in the test
+    database, empty and alone on the search path, dropped afterwards."""
+    schema = f"uninitialised_{uuid.uuid4().hex}"
+    with cleaner.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    app = make_app(DATABASE_URL=url.render_as_string(hide_password=False))
+    yield app
+    with app.app_context():
+        db.get_engine().dispose()
+    with cleaner.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 {%- else %}
 
 
 @pytest.fixture
-def unreachable_database() -> str:
-    """A port nothing listens on."""
-    return "postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1"
+def uninitialised_app(make_app, tmp_path) -> Flask:
+    """An app on a database where no migration has run: a new, empty SQLite file."""
+    return make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'uninitialised.sqlite3'}")
+{%- endif %}
+
+
+def readiness(database: str) -> dict:
+    """The /readyz body expected when the database's check is `database`{% if uses_redis %} (Redis answers){% endif %}."""
+    status = "ok" if database == "ok" else "unavailable"
+{%- if uses_redis %}
+    return {"status": status, "checks": {"database": database, "redis": "ok"}}
+{%- else %}
+    return {"status": status, "checks": {"database": database}}
 {%- endif %}
 
 
 def test_healthz_answers_ok_without_touching_the_database(make_app, unreachable_database):
-    app = make_app(DATABASE_URL=unreachable_database)
+    app = make_app(DATABASE_URL=unreachable_database[0])
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
 
 
-def test_readyz_is_ok_when_the_database_answers(client):
+def test_readyz_is_ok_when_the_database_answers_at_the_migration_head(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
-{%- else %}
-    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
-{%- endif %}
+    assert response.json == readiness("ok")
 
 
 def test_readyz_is_503_when_the_database_is_unreachable_and_logs_the_drivers_reason(
     make_app, unreachable_database, caplog
 ):
-    app = make_app(DATABASE_URL=unreachable_database)
+    url, reason = unreachable_database
+    app = make_app(DATABASE_URL=url)
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["status"] == "unavailable"
-    assert response.json["checks"]["database"] == "unavailable"
+    assert response.json == readiness("unavailable")
     # The driver's exception and its message, so that an operator can tell why.
     assert "the database does not answer: OperationalError: " in caplog.text
+    assert reason in caplog.text
+
+
+def test_readyz_is_503_naming_init_db_until_the_database_is_initialised(uninitialised_app, caplog):
+    client = uninitialised_app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == readiness("not initialised")
+    assert RUN_INIT_DB in caplog.text
+
+    with uninitialised_app.app_context():
+        db.upgrade()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == readiness("ok")
+
+
+def test_readyz_is_503_after_the_schema_is_downgraded_to_base(uninitialised_app):
+    client = uninitialised_app.test_client()
+    with uninitialised_app.app_context():
+        db.upgrade()
+    assert client.get("/readyz").status_code == 200
+    with uninitialised_app.app_context():
+        db.downgrade("base")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == readiness("not initialised")
+
+
+def test_readyz_is_503_with_migrations_pending_when_the_code_ships_a_newer_one(
+    uninitialised_app, monkeypatch, caplog
+):
+    with uninitialised_app.app_context():
+        db.upgrade()
+    # This release's migrations end at a revision after the one the database is at.
+    shipped = (frozenset({"0002"}), frozenset({"0001", "0002"}))
+    monkeypatch.setattr(db, "_shipped_revisions", lambda: shipped)
+    response = uninitialised_app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json == readiness("migrations pending")
+    assert f"migrations pending; {RUN_INIT_DB}" in caplog.text
+
+
+def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_schema(uninitialised_app):
+    """During a rolling deployment the database is migrated first; the previous release keeps
+    serving until it is replaced, instead of every one of its workers leaving at once."""
+    with uninitialised_app.app_context():
+        db.upgrade()
+        with db.get_engine().begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'a-later-one'"))
+    response = uninitialised_app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json == readiness("ok")
+
+
+def test_readyz_reads_only_the_migration_version(app, client):
+    """Readiness is probed every few seconds: the version table's existence and its rows, no
+    more."""
+    statements = []
+    with app.app_context():
+        engine = db.get_engine()
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/readyz").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 2
+    assert "alembic_version" in statements[-1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/users", None),
+        ("get", "/api/users/1", None),
+        ("post", "/api/users", {"name": "Ada", "email": "ada@example.com"}),
+    ],
+)
+def test_the_api_on_an_uninitialised_database_is_a_json_503_saying_so(
+    uninitialised_app, caplog, method, path, body
+):
+    response = getattr(uninitialised_app.test_client(), method)(path, json=body)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.json == {
+        "error": "service-unavailable",
+        "message": "The database is not initialised yet; try again later.",
+    }
+    # The operator's log names the fix and the driver's reason, not the statement.
+    (warning,) = [record for record in caplog.records if record.levelname == "WARNING"]
+    message = warning.getMessage()
+    assert "not initialised" in message
+    assert RUN_INIT_DB in message
+    assert MISSING_TABLE in message
+    for statement in ("SELECT", "INSERT", "FROM"):
+        assert statement not in message

@@ -41,7 +41,76 @@ def test_every_operation_on_the_database_declares_a_503_with_retry_after():
         if path.startswith("/api/"):
             for method in item.keys() - {"parameters"}:
                 retry_after = item[method]["responses"]["503"]["headers"]["Retry-After"]
-                assert retry_after["required"] is True, (method, path)
+                assert retry_after == {"$ref": "#/components/headers/Retry-After"}, (method, path)
+    assert DOCUMENT["components"]["headers"]["Retry-After"]["required"] is True
+
+
+def operations():
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield method, path, operation
+
+
+def test_every_operation_has_a_unique_operation_id_named_for_what_it_does():
+    ids = {(method, path): operation["operationId"] for method, path, operation in operations()}
+    assert ids == {
+        ("get", "/healthz"): "getHealth",
+        ("get", "/readyz"): "getReadiness",
+        ("get", "/api/users"): "listUsers",
+        ("post", "/api/users"): "createUser",
+        ("get", "/api/users/{user_id}"): "getUser",
+        ("patch", "/api/users/{user_id}"): "updateUser",
+        ("delete", "/api/users/{user_id}"): "deleteUser",
+        ("get", "/api/users/{user_id}/addresses"): "listAddresses",
+        ("post", "/api/users/{user_id}/addresses"): "createAddress",
+        ("get", "/openapi.json"): "getOpenAPI",
+    }
+
+
+def test_every_operation_is_tagged_with_a_declared_tag_and_summarised():
+    declared = {tag["name"] for tag in DOCUMENT["tags"]}
+    for method, path, operation in operations():
+        assert set(operation["tags"]) <= declared, (method, path)
+        assert operation["summary"], (method, path)
+
+
+def test_every_response_declares_the_request_id_header(client):
+    for method, path, operation in operations():
+        for status, response in operation["responses"].items():
+            header = response["headers"]["X-Request-ID"]
+            assert header == {"$ref": "#/components/headers/X-Request-ID"}, (method, path, status)
+    assert DOCUMENT["components"]["headers"]["X-Request-ID"]["required"] is True
+    assert client.get("/healthz").headers["X-Request-ID"]
+
+
+def test_the_document_names_its_server_license_contact_and_that_no_authentication_is_needed():
+    info = DOCUMENT["info"]
+    assert DOCUMENT["servers"] == [
+        {"url": "/", "description": "The server that serves this description"}
+    ]
+    assert DOCUMENT["security"] == []
+{%- if cookiecutter.open_source_license == "Not open source" %}
+    assert "license" not in info
+{%- else %}
+    assert info["license"] == {
+        "name": "{{ cookiecutter.open_source_license }}",
+        "identifier": "{{ cookiecutter.open_source_license }}",
+    }
+{%- endif %}
+    assert info["contact"] == {
+        "name": {{ cookiecutter.author_name | tojson | replace('\\', '\u005c') | replace('\"', '\u0022') }},
+        "email": {{ cookiecutter.email | tojson | replace('\\', '\u005c') | replace('\"', '\u0022') }},
+    }
+
+
+def test_timestamps_and_emails_declare_their_formats():
+    """Emails may be internationalized (RFC 6531), hence `idn-email`, not the ASCII `email`."""
+    user = DOCUMENT["components"]["schemas"]["User"]["properties"]
+    assert user["created_at"]["format"] == "date-time"
+    assert user["email"]["format"] == "idn-email"
+    create = DOCUMENT["components"]["schemas"]["UserCreate"]["properties"]
+    assert create["email"]["format"] == "idn-email"
 
 
 @quick.parametrize()

@@ -71,6 +71,14 @@ def tampered(client) -> str:
     return f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
 
 
+def test_an_empty_cursor_is_the_first_page(client, seed):
+    seed(3)
+    first = client.get("/api/users?per_page=2")
+    response = client.get("/api/users?per_page=2&cursor=")
+    assert response.status_code == 200
+    assert response.json == first.json
+
+
 def test_a_tampered_cursor_is_400(client, seed):
     seed(3)
     response = client.get("/api/users", query_string={"cursor": tampered(client)})

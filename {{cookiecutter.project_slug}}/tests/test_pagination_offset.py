@@ -1,4 +1,5 @@
-"""Offset pagination: every user exactly once, with total and pages; bad pages are a 400."""
+"""Offset pagination: every user exactly once, with total and pages; a page past the last is
+empty; pages that are not whole numbers from 1 to MAX_PAGE are a 400."""
 
 import pytest
 from sql_counter import count_statements
@@ -41,15 +42,29 @@ def test_the_last_page_takes_as_many_statements_as_the_first(app, client, seed):
     assert len(last) == len(first)
 
 
-def test_a_page_past_the_last_is_400(client, seed):
+@pytest.mark.parametrize("page", ["3", "1000000000"])
+def test_a_page_past_the_last_is_empty_with_the_current_totals(client, seed, page):
     seed(10)
-    response = client.get("/api/users?per_page=5&page=3")
-    assert response.status_code == 400
-    assert "page" in response.json["message"]
+    response = client.get("/api/users", query_string={"per_page": 5, "page": page})
+    assert response.status_code == 200
+    assert response.json == {
+        "items": [],
+        "page": int(page),
+        "per_page": 5,
+        "total": 10,
+        "pages": 2,
+    }
+
+
+def test_an_empty_list_has_one_empty_first_page(client):
+    response = client.get("/api/users?page=1")
+    assert response.status_code == 200
+    assert response.json["items"] == []
+    assert (response.json["total"], response.json["pages"]) == (0, 0)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.0", "3", "9" * 40])
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "2.0", "", "1000000001", "9" * 40])
 def test_a_page_that_does_not_exist_is_400(client, page, seed):
     seed(10)
     response = client.get("/api/users", query_string={"per_page": 5, "page": page})

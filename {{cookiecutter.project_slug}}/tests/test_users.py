@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from {{ cookiecutter.project_slug }} import users
@@ -24,6 +25,26 @@ def test_created_at_is_iso_8601_in_utc_and_reads_back_unchanged(client, make_use
 
 def test_emails_are_stored_lowercase(make_user):
     assert make_user(email="Ada@Example.COM")["email"] == "ada@example.com"
+
+
+def test_internationalized_email_addresses_are_accepted(make_user):
+    assert make_user(email="Zo\u00eb@Ex\u00e4mple.com")["email"] == "zo\u00eb@ex\u00e4mple.com"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "\u011b\u00fe@\u00b2\u00e3.m\u00ec\u00ab",  # not a domain name (IDNA)
+        "ada@example..com",
+        ".ada@example.com",
+        "ada@-example.com",
+        "ada@example.com-",
+    ],
+)
+def test_addresses_mail_software_refuses_are_422(client, email):
+    response = client.post("/api/users", json={"name": "Ada", "email": email})
+    assert response.status_code == 422
+    assert response.json["details"]["email"].startswith("Expected an email address")
 
 
 def test_get_user_returns_the_user(client, make_user):

@@ -4,7 +4,8 @@
   full path and the sorted query string{% if cookiecutter.use_compression %}, and the client's Accept-Encoding: the stored bytes
   are the final, already compressed body, so a hit costs no compression either{% endif %}.
 - Every successful write (POST, PATCH, DELETE) starts a new cache generation, which is part of
-  every key: the next read after a write sees it immediately.
+  every key: the next read after a write sees it immediately. Writes made outside the API
+  (`flask seed`, a script, a migration) call `invalidate()`, or run `flask invalidate-cache`.
 {%- if cookiecutter.cache_backend == "redis" %}
 - The cache lives in Redis (REDIS_URL), shared by every worker. When Redis does not answer,
   requests are served from the database and a warning is logged; the cache is skipped for
@@ -15,7 +16,8 @@
 {%- else %}
 - The cache is a SimpleCache in each process's memory, but the generation is shared by every
   worker of a gunicorn master (a 16-byte file they all map, CACHE_GENERATION_FILE, which
-  gunicorn.conf.py makes): a write through one worker invalidates the caches of all.
+  gunicorn.conf.py makes): a write through one worker invalidates the caches of all. A `flask`
+  command reaches them when it is given the same CACHE_GENERATION_FILE.
 {%- endif %}
 """
 
@@ -25,6 +27,7 @@ import time
 import uuid
 {% else -%}
 import mmap
+import os
 import secrets
 {% endif -%}
 from typing import Any
@@ -66,6 +69,31 @@ def init_app(app: Flask) -> None:
 {%- endif %}
     app.before_request(_serve_from_cache)
     request_finished.connect(_store_or_invalidate, app)
+{%- if cookiecutter.cache_backend == "redis" %}
+
+
+def invalidate() -> bool:
+    """Make every cached answer stale, for every worker: call it, inside an app context, after
+    writing to the database other than through the API (`flask invalidate-cache` does). It
+    starts a new generation in Redis, which every key holds.
+
+    Returns False when Redis does not answer (or failed less than CACHE_RETRY_AFTER seconds
+    ago): nothing was invalidated then. Workers that find Redis down too serve from the
+    database, and start a fresh generation once it answers again; a worker that still reaches
+    it serves its entries until they expire (CACHE_DEFAULT_TIMEOUT), unless this is called
+    again once Redis answers."""
+    return _write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # kept forever
+{%- else %}
+
+
+def invalidate() -> None:
+    """Make every cached answer stale: call it, inside an app context, after writing to the
+    database other than through the API (`flask invalidate-cache` does). It starts a new
+    generation, which every key holds, in this process and in every process that maps the
+    same CACHE_GENERATION_FILE: the gunicorn workers, when they were started with it. Without
+    that file, the generation is this process's own (and that of the processes it forks)."""
+    current_app.extensions["users_cache_generation"].bump()
+{%- endif %}
 
 
 def _serve_from_cache() -> Response | None:
@@ -96,11 +124,7 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
     if request.blueprint != "users":
         return
     if request.method in WRITE_METHODS and response.status_code < 400:
-{%- if cookiecutter.cache_backend == "redis" %}
-        _write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # a new generation, kept forever
-{%- else %}
-        current_app.extensions["users_cache_generation"].bump()
-{%- endif %}
+        invalidate()
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
         headers = {
             name: value
@@ -131,14 +155,17 @@ def _name(parameter: bytes) -> bytes:
 {%- if cookiecutter.cache_backend == "redis" %}
 
 
-def _write(key: str, value: Any, timeout: int | None = None) -> None:
+def _write(key: str, value: Any, timeout: int | None = None) -> bool:
+    """Whether Redis took the value."""
     health = current_app.extensions["redis_health"]
     if not health.available():
-        return
+        return False
     try:
         cache.set(key, value, timeout=timeout)
     except REDIS_ERRORS:
         health.failed()
+        return False
+    return True
 
 
 def _generation() -> str:
@@ -214,18 +241,24 @@ def ping() -> bool:
 class Generation:
     """The cache generation, in memory shared by every worker, so that a write through one of
     them invalidates the caches of all: the file `path` mapped by each (gunicorn.conf.py makes
-    one for its workers), else an anonymous mapping, which the processes forked after it share
-    (the workers of a preloaded app). It lives beside the SimpleCache, not in it: the cache
-    evicts the entries that expire first once it is full, and one kept forever goes first."""
+    one for its workers; given one, the first process to map it makes it), else an anonymous
+    mapping, which the processes forked after it share (the workers of a preloaded app). It
+    lives beside the SimpleCache, not in it: the cache evicts the entries that expire first
+    once it is full, and one kept forever goes first."""
 
     SIZE = 16
 
     def __init__(self, path: str | None = None) -> None:
         if path is None:
             self._memory = mmap.mmap(-1, self.SIZE)
-        else:
-            with open(path, "r+b") as file:
-                self._memory = mmap.mmap(file.fileno(), self.SIZE)
+            return
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # never emptied
+        try:
+            if os.fstat(descriptor).st_size < self.SIZE:
+                os.ftruncate(descriptor, self.SIZE)  # zeros (a no-op once another process did it)
+            self._memory = mmap.mmap(descriptor, self.SIZE)
+        finally:
+            os.close(descriptor)
 
     @property
     def value(self) -> str:

@@ -1,15 +1,26 @@
+{%- if cookiecutter.use_caching -%}
+"""CLI: `flask --app {{ cookiecutter.project_slug }} init-db`, `... seed` and `... invalidate-cache`."""
+{%- else -%}
 """CLI: `flask --app {{ cookiecutter.project_slug }} init-db` and `... seed`."""
+{%- endif %}
 
 import functools
 from collections.abc import Callable
 
 import click
+{%- if cookiecutter.use_caching %}
+from flask import Flask, current_app
+{%- else %}
 from flask import Flask
+{%- endif %}
 from flask.cli import with_appcontext
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
-
+{% if cookiecutter.use_caching %}
+from . import caching, db
+{%- else %}
 from . import db
+{%- endif %}
 from .errors import DATABASE_UNAVAILABLE, database_error_reason
 from .models import ADDRESSES_MAX, Address, User
 
@@ -17,6 +28,9 @@ from .models import ADDRESSES_MAX, Address, User
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed)
+{%- if cookiecutter.use_caching %}
+    app.cli.add_command(invalidate_cache)
+{%- endif %}
 
 
 def _database_answers(command: Callable) -> Callable:
@@ -51,7 +65,11 @@ def init_db() -> None:
 )
 @_database_answers
 def seed(user_count: int, addresses_per_user: int) -> None:
+{%- if cookiecutter.use_caching %}
+    """Insert demo users with addresses, in bulk, in one transaction, then invalidate the cache."""
+{%- else %}
     """Insert demo users with addresses, in bulk, in one transaction."""
+{%- endif %}
     if not inspect(db.get_engine()).has_table(User.__tablename__):
         raise click.ClickException("The database has no tables yet: run `init-db` first.")
     session = db.get_session()
@@ -73,6 +91,17 @@ def seed(user_count: int, addresses_per_user: int) -> None:
     except IntegrityError:
         raise click.ClickException("A seeded email is taken already; nothing was added.") from None
     click.echo(f"Seeded {len(user_ids)} users with {addresses_per_user} addresses each.")
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+    if not caching.invalidate():
+        timeout = current_app.config["CACHE_DEFAULT_TIMEOUT"]
+        click.echo(
+            f"Warning: Redis does not answer: cached answers may not show the new users for up "
+            f"to {timeout} s (CACHE_DEFAULT_TIMEOUT); run `invalidate-cache` once it answers.",
+            err=True,
+        )
+{%- elif cookiecutter.use_caching %}
+    caching.invalidate()
+{%- endif %}
 
 
 def _insert_users(session, users: list[dict[str, str]]) -> list[int]:
@@ -80,3 +109,23 @@ def _insert_users(session, users: list[dict[str, str]]) -> list[int]:
         return []
     statement = insert(User).returning(User.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, users))
+{%- if cookiecutter.use_caching %}
+
+
+@click.command("invalidate-cache")
+@with_appcontext
+def invalidate_cache() -> None:
+    """Make every cached answer stale: run it after writing to the database outside the API."""
+{%- if cookiecutter.cache_backend == "redis" %}
+    if not caching.invalidate():
+        raise click.ClickException("Redis does not answer: nothing was invalidated.")
+{%- else %}
+    if current_app.config["CACHE_GENERATION_FILE"] is None:
+        raise click.ClickException(
+            "CACHE_GENERATION_FILE is not set: this command cannot reach the server's cache. "
+            "Start gunicorn and this command with the same CACHE_GENERATION_FILE."
+        )
+    caching.invalidate()
+{%- endif %}
+    click.echo("Cache invalidated.")
+{%- endif %}

@@ -1,14 +1,41 @@
 """Response compression: Brotli, Zstandard or gzip, as the client's Accept-Encoding asks.
 
-Flask-Compress honours q-values and `identity`, adds `Vary: Accept-Encoding`, and leaves
-bodies under COMPRESS_MIN_SIZE bytes alone (compressing them costs more than it saves).
+Flask-Compress compresses, adds `Vary: Accept-Encoding` (to every response, errors included),
+and leaves bodies under COMPRESS_MIN_SIZE bytes alone (compressing them costs more than it
+saves). The coding is chosen here, by RFC 9110 §12.5.3; Flask-Compress's own choice keeps
+`q=0` codings as candidates (`br;q=0` got br):
+- a coding listed with q=0 is excluded; one not listed is acceptable only through `*`, whose q
+  it then takes; the highest q wins, ties going to the order of COMPRESS_ALGORITHM (br, zstd,
+  gzip), then identity;
+- identity (no coding) is acceptable unless `identity;q=0`, or `*;q=0` without an identity
+  entry, excludes it; it is the last resort, so `gzip;q=0.1` still gets gzip;
+- no Accept-Encoding, or an empty one: identity;
+- nothing acceptable, identity included: a JSON 406, before the view runs (a write refused
+  this way does not happen). A body that is not compressed anyway (too small, an error) is
+  sent as identity even when the client excluded it: RFC 9110 §12.5.1 lets a server disregard
+  the header rather than refuse;
+- leniency: codings and `q` are case-insensitive and whitespace is ignored, `x-gzip` is gzip
+  (RFC 9110 §8.4.1.3), and an element whose weight is malformed (`q=abc`, `q=2`, `q=-1`, a
+  second parameter) is ignored as if it were not there: guessing q=1 could send a coding the
+  client meant to refuse, guessing q=0 could refuse a request it meant to allow. A coding
+  listed twice keeps its lowest q, so an explicit q=0 always excludes.
+The choice is a pure function of the header.
 {%- if cookiecutter.use_caching %}
-Cached responses are stored already compressed (caching.py), so a cache hit skips this work.
+Cached responses are stored already compressed, keyed by that header (caching.py), so a cache
+hit skips this work.
 {%- endif %}
 """
 
-from flask import Flask
-from flask_compress import Compress
+import re
+from functools import lru_cache
+
+from flask import Flask, request
+from flask_compress import Compress, flask_compress
+from werkzeug.exceptions import NotAcceptable
+
+IDENTITY = "identity"
+ALIASES = {"x-gzip": "gzip"}  # RFC 9110 §8.4.1.3
+WEIGHT = re.compile(r"q=(\d+(?:\.\d*)?|\.\d+)")  # a number from 0 to 1, checked after parsing
 
 compress = Compress()
 
@@ -20,3 +47,54 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ZSTD_LEVEL", 3)
     app.config.setdefault("COMPRESS_LEVEL", 6)  # gzip
     compress.init_app(app)
+    # Flask-Compress (since 1.17; pyproject.toml allows the releases checked) asks its function
+    # `_choose_algorithm(algorithms, accept_encoding)` for the coding, with no method to
+    # override: it is replaced by the RFC's choice. Checked, so a rename fails here, loudly.
+    if not callable(getattr(flask_compress, "_choose_algorithm", None)):
+        raise RuntimeError("flask_compress._choose_algorithm is gone: see compression.py")
+    flask_compress._choose_algorithm = _coding_to_compress_with
+    app.before_request(_refuse_unacceptable_encodings)
+
+
+@lru_cache(maxsize=128)
+def choose_coding(codings: tuple[str, ...], accept_encoding: str) -> str | None:
+    """The coding to send among `codings` (the server's order of preference) and "identity",
+    by the Accept-Encoding header; None when the header accepts none of them."""
+    weights = _weights(accept_encoding)
+    anything = weights.get("*")
+    ranked = []
+    for preference, coding in enumerate((*codings, IDENTITY)):
+        q = weights.get(coding, anything)
+        if q is None and coding == IDENTITY:
+            ranked.append((0.0, -preference, coding))  # acceptable by default, the last resort
+        elif q:  # listed, or covered by `*`, with q > 0
+            ranked.append((q, -preference, coding))
+    return max(ranked)[2] if ranked else None
+
+
+def _weights(accept_encoding: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for element in "".join(accept_encoding.split()).lower().split(","):
+        coding, *parameters = element.split(";")
+        q = 1.0
+        if parameters:
+            weight = WEIGHT.fullmatch(parameters[0]) if len(parameters) == 1 else None
+            if weight is None or (q := float(weight[1])) > 1:
+                continue  # malformed: ignored
+        if coding:
+            coding = ALIASES.get(coding, coding)
+            weights[coding] = min(q, weights.get(coding, q))
+    return weights
+
+
+def _coding_to_compress_with(algorithms: tuple[str, ...], accept_encoding: str) -> str | None:
+    """Flask-Compress's question: which of `algorithms`, or None for no compression."""
+    coding = choose_coding(algorithms, accept_encoding)
+    return None if coding == IDENTITY else coding
+
+
+def _refuse_unacceptable_encodings() -> None:
+    accept_encoding = request.headers.get("Accept-Encoding", "")
+    if choose_coding(compress.enabled_algorithms, accept_encoding) is None:
+        offered = ", ".join((*compress.enabled_algorithms, IDENTITY))
+        raise NotAcceptable(f"Accept-Encoding excludes every coding this service sends: {offered}.")

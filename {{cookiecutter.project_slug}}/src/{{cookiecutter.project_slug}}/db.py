@@ -1,11 +1,14 @@
 """The SQLAlchemy engine, the declarative base, one session per request, and the schema's
 migrations (Alembic, in `migrations/`)."""
 
+import functools
 import logging
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g{% if cookiecutter.database == "postgresql" %}, has_request_context, request{% endif %}
 from sqlalchemy import Connection, Engine, MetaData{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
 from sqlalchemy.exc import SQLAlchemyError
@@ -115,10 +118,38 @@ def downgrade(revision: str = "base") -> None:
         command.downgrade(alembic_config(connection), revision)
 
 
-def alembic_config(connection: Connection) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's settings for the migrations shipped in this package, run over `connection`
     (the `alembic` command line reads `[tool.alembic]` in pyproject.toml instead)."""
     config = Config()
     config.set_main_option("script_location", f"{__package__}:migrations")
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
+
+
+SchemaState = Literal["current", "empty", "behind", "ahead"]
+
+
+def schema_state(connection: Connection) -> SchemaState:
+    """Where the database's schema stands against the migrations shipped with this code:
+    "current" (at their head), "empty" (no migration has run: `init-db` creates the tables),
+    "behind" (some are pending: `init-db` applies them), or "ahead" (at a revision this code
+    does not know: a newer release has migrated it). Two small queries: the version table's
+    existence, then its rows."""
+    revisions = set(MigrationContext.configure(connection).get_current_heads())
+    heads, known = _shipped_revisions()
+    if revisions == heads:
+        return "current"
+    if not revisions:
+        return "empty"
+    return "behind" if revisions <= known else "ahead"
+
+
+@functools.cache
+def _shipped_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """The head revisions of the shipped migrations, and every revision they name; read once
+    per process, since they cannot change while it runs."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    heads = frozenset(scripts.get_heads())
+    return heads, frozenset(script.revision for script in scripts.walk_revisions())

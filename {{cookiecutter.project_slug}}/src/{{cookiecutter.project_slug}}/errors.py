@@ -3,7 +3,11 @@
 import logging
 
 from flask import Flask, Response, jsonify
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+{%- else %}
 from sqlalchemy.exc import InterfaceError, OperationalError
+{%- endif %}
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -12,6 +16,16 @@ logger = logging.getLogger(__name__)
 # if retried, so it is a 503, not a 500.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 1
+{%- if cookiecutter.database == "postgresql" %}
+# A table or column the code uses does not exist: the migrations have not (all) run. PostgreSQL's
+# codes for undefined_table and undefined_column; any other ProgrammingError is a bug, a 500.
+SCHEMA_BEHIND = frozenset({"42P01", "42703"})
+{%- else %}
+# A table or column the code uses does not exist: the migrations have not (all) run. SQLite
+# reports it as an OperationalError, like a database it cannot open; these are its words.
+SCHEMA_BEHIND = ("no such table:", "no such column:")
+{%- endif %}
+INIT_DB = "flask --app {{ cookiecutter.project_slug }} init-db"
 
 
 class ValidationFailed(HTTPException):
@@ -30,6 +44,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle_http_error)
     for error in DATABASE_UNAVAILABLE:
         app.register_error_handler(error, _handle_database_unavailable)
+{%- if cookiecutter.database == "postgresql" %}
+    app.register_error_handler(ProgrammingError, _handle_programming_error)
+{%- endif %}
     app.register_error_handler(Exception, _handle_unexpected_error)
 
 
@@ -46,12 +63,56 @@ def _handle_http_error(error: HTTPException) -> Response:
 def database_error_reason(error: Exception) -> str:
     """The driver's own words (refused, timed out, no such file), never the statement or its values."""
     reason = getattr(error, "orig", None) or error
+{%- if cookiecutter.database == "postgresql" %}
+    # After an error of the server, psycopg quotes the statement around its position ("LINE 2:
+    # FROM users"): the server's primary message alone says what went wrong.
+    message = getattr(getattr(reason, "diag", None), "message_primary", None) or reason
+    return f"{type(reason).__name__}: {message}"
+{%- else %}
     return f"{type(reason).__name__}: {reason}"
+{%- endif %}
+
+
+def schema_is_behind(error: Exception) -> bool:
+    """The statement needs a table or a column that the database lacks: `init-db` has not run,
+    or not since the migrations that add it shipped."""
+{%- if cookiecutter.database == "postgresql" %}
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in SCHEMA_BEHIND
+{%- else %}
+    return isinstance(error, OperationalError) and str(error.orig).startswith(SCHEMA_BEHIND)
+{%- endif %}
 
 
 def _handle_database_unavailable(error: Exception) -> Response:
+{%- if cookiecutter.database == "sqlite" %}
+    if schema_is_behind(error):
+        return _handle_schema_behind(error)
+{%- endif %}
     logger.warning("The database does not answer: %s", database_error_reason(error))
     unavailable = ServiceUnavailable("The database does not answer; try again in a moment.")
+    response = _handle_http_error(unavailable)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+{%- if cookiecutter.database == "postgresql" %}
+
+
+def _handle_programming_error(error: ProgrammingError) -> Response:
+    if schema_is_behind(error):
+        return _handle_schema_behind(error)
+    return _handle_unexpected_error(error)
+{%- endif %}
+
+
+def _handle_schema_behind(error: Exception) -> Response:
+    """A 503 like an unreachable database: the service cannot answer until an operator (or the
+    deployment) migrates the database. The client is told the database is not ready; the
+    command that fixes it is for the operator, in the log."""
+    logger.warning(
+        "The database is not initialised or its migrations are pending; run `%s`: %s",
+        INIT_DB,
+        database_error_reason(error),
+    )
+    unavailable = ServiceUnavailable("The database is not initialised yet; try again later.")
     response = _handle_http_error(unavailable)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -4,13 +4,12 @@ import logging
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 {% if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
 from . import caching
 {%- endif %}
-from .db import get_engine
-from .errors import database_error_reason
+from .db import get_engine, schema_state
+from .errors import INIT_DB, database_error_reason
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -25,15 +24,16 @@ def healthz() -> dict[str, str]:
 @bp.get("/readyz")
 def readyz() -> tuple[dict[str, Any], int]:
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
-    """Ready when the database answers. Redis is reported but not required: without it requests
-    are served from the database, so its outage must not take every worker out of service."""
+    """Ready when the database answers with its schema migrated. Redis is reported but not
+    required: without it requests are served from the database, so its outage must not take
+    every worker out of service."""
     checks = {"database": _check_database()}
     checks["redis"] = "ok" if caching.ping() else "unavailable"
     if checks["database"] != "ok":
         return {"status": "unavailable", "checks": checks}, 503
     return {"status": "ok" if checks["redis"] == "ok" else "degraded", "checks": checks}, 200
 {%- else %}
-    """Ready when the database answers."""
+    """Ready when the database answers with its schema migrated."""
     checks = {"database": _check_database()}
     ready = checks["database"] == "ok"
     return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
@@ -41,11 +41,22 @@ def readyz() -> tuple[dict[str, Any], int]:
 
 
 def _check_database() -> str:
+    """The database's check: "ok", "unavailable", "not initialised" (no table yet) or
+    "migrations pending". A schema ahead of this code is "ok": a newer release has migrated it,
+    and this one serves until it is replaced (a deployment rolls out that way, its migrations
+    keeping the previous release working); taking every old worker out of service would stop
+    the whole service."""
     try:
         with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+            state = schema_state(connection)
     except SQLAlchemyError as error:
         reason = database_error_reason(error)
         logger.warning("Readiness check: the database does not answer: %s", reason)
         return "unavailable"
+    if state == "empty":
+        logger.warning("Readiness check: the database is not initialised; run `%s`", INIT_DB)
+        return "not initialised"
+    if state == "behind":
+        logger.warning("Readiness check: the database has migrations pending; run `%s`", INIT_DB)
+        return "migrations pending"
     return "ok"

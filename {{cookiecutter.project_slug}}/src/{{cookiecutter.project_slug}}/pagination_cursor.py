@@ -61,7 +61,7 @@ def make_cursor(after: int) -> str:
 
 
 def _read_cursor(raw: str | None) -> int | None:
-    if raw is None:
+    if not raw:  # absent or empty (`?cursor=`, a null next_cursor sent back): the first page
         return None
     try:
         cursor = msgspec.convert(_serializer().loads(raw), Cursor)

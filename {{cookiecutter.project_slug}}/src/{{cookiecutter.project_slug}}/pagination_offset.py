@@ -1,4 +1,5 @@
 """Offset pagination: `?page=1&per_page=50` -> items, `page`, `per_page`, `total`, `pages`.
+A page past the last is empty, with the current `total` and `pages`.
 
 Simple and random-access, but the database still walks every skipped row: a deep page costs
 more than the first one. Choose the cursor style for large tables.
@@ -9,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute
-from werkzeug.exceptions import BadRequest
 
 from .db import get_session
 from .pagination import int_arg, per_page_arg
@@ -28,11 +28,14 @@ def paginate(
     session = get_session()
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = -(-total // per_page)
-    if page > max(pages, 1):
-        raise BadRequest(f"page {page} is past the last page, {max(pages, 1)}.")
-    rows = session.execute(query.order_by(key).offset((page - 1) * per_page).limit(per_page))
+    # A page past the last is empty, with the current totals: a client paging while rows are
+    # deleted reads where the list ends instead of an error.
+    rows = []
+    if page <= pages:
+        query = query.order_by(key).offset((page - 1) * per_page).limit(per_page)
+        rows = session.execute(query).all()
     return {
-        "items": serialize(rows.all()),
+        "items": serialize(rows),
         "page": page,
         "per_page": per_page,
         "total": total,

@@ -31,7 +31,10 @@ Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX, **TEXT)]
 Email = Annotated[
     str,
     msgspec.Meta(
-        max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, extra={"error": "Expected an email address"}
+        max_length=EMAIL_MAX,
+        pattern=EMAIL_PATTERN,
+        extra={"error": "Expected an email address"},
+        extra_json_schema={"format": "idn-email"},
     ),
 ]
 Street = Annotated[str, msgspec.Meta(max_length=STREET_MAX, **TEXT)]
@@ -65,8 +68,8 @@ class Address(msgspec.Struct):
 class User(msgspec.Struct):
     id: Id
     name: str
-    email: str
-    created_at: datetime
+    email: Annotated[str, msgspec.Meta(extra_json_schema={"format": "idn-email"})]
+    created_at: Annotated[datetime, msgspec.Meta(extra_json_schema={"format": "date-time"})]
     addresses: list[Address]
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
 
@@ -107,7 +110,9 @@ class Health(msgspec.Struct):
 
 class Readiness(msgspec.Struct):
     status: str
-    checks: dict[str, str]  # backing service -> "ok" or "unavailable"
+    # backing service -> "ok" or "unavailable"; the database can also be "not initialised" (no
+    # table yet) or have "migrations pending", both unready until `init-db` has run
+    checks: dict[str, str]
 
 
 def address_to_dict(address: models.Address | Row) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, Response, url_for
 from flask.views import MethodView
 from sqlalchemy import Row, Select, {% if cookiecutter.use_eager_loading %}bindparam, {% endif %}delete, select
@@ -165,10 +166,16 @@ def _get_user(user_id: int) -> User:
 
 
 def _normalized_email(email: str) -> str:
-    """Emails are stored lowercase; lowercasing can lengthen some characters ("İ")."""
+    """Emails are stored lowercase; lowercasing can lengthen some characters ("İ"). What is
+    stored is an address mail software accepts (email-validator's syntax rules, internationalized
+    addresses included, no DNS lookup), as /openapi.json's `format: idn-email` promises."""
     email = email.lower()
     if len(email) > EMAIL_MAX:
         raise ValidationFailed({"email": f"Expected `str` of length <= {EMAIL_MAX}"})
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationFailed({"email": f"Expected an email address: {error}"}) from None
     return email
 
 
