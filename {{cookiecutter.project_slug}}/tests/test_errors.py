@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }} import db, errors
 
 
 def assert_json_error(response, status: int, error: str) -> dict:
@@ -226,7 +226,7 @@ def test_a_column_the_database_lacks_is_a_503_saying_it_is_not_initialised(make_
     body = assert_json_error(response, 503, "service-unavailable")
     assert body["message"] == "The database is not initialised yet; try again later."
     assert response.headers["Retry-After"] == "1"
-    assert "run `flask --app {{ cookiecutter.project_slug }} init-db`" in caplog.text
+    assert f"run `{errors.INIT_DB}`" in caplog.text
     assert "nickname" in caplog.text
 {%- if cookiecutter.database == "postgresql" %}
 
