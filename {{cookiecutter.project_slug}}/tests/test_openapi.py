@@ -84,6 +84,19 @@ def test_every_response_declares_the_request_id_header(client):
     assert client.get("/healthz").headers["X-Request-ID"]
 
 
+def test_location_is_declared_on_the_201_that_sends_it_and_only_there(client, make_user):
+    created_user = DOCUMENT["paths"]["/api/users"]["post"]["responses"]["201"]["headers"]
+    created_address = DOCUMENT["paths"]["/api/users/{user_id}/addresses"]["post"]["responses"]
+    assert created_user["Location"] == {"$ref": "#/components/headers/Location"}
+    assert "Location" not in created_address["201"]["headers"]
+    user = make_user()
+    response = client.post(
+        f"/api/users/{user['id']}/addresses", json={"street": "1 Main St", "city": "Springfield"}
+    )
+    assert response.status_code == 201
+    assert "Location" not in response.headers
+
+
 def test_the_document_names_its_server_license_contact_and_that_no_authentication_is_needed():
     info = DOCUMENT["info"]
     assert DOCUMENT["servers"] == [

@@ -163,6 +163,7 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
                     "Create a user",
                     {201: "User", 409: "Error", **WRITE_ERRORS},
                     body="UserCreate",
+                    location=True,
                 ),
             },
             "/api/users/{user_id}": {
@@ -232,9 +233,12 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
     body: str | None = None,
     database: bool = True,
+    location: bool = False,
 ) -> dict[str, Any]:
     """An operation with these responses (status -> schema name); one that reads or writes the
-    database may also answer 503{% if cookiecutter.use_compression %}; any may be a 406 (compression.py){% endif %}. Every response carries X-Request-ID; a 201 its Location."""
+    database may also answer 503{% if cookiecutter.use_compression %}, and any may answer 406 (compression.py){% endif %}.
+    Every response carries X-Request-ID; a 201 its Location when the created resource has a URL
+    of its own (`location`)."""
     if database:
         responses = {**responses, 503: "Error"}
 {%- if cookiecutter.use_compression %}
@@ -254,7 +258,7 @@ def _operation(
         }
         if schema is not None:
             response["content"] = _content(schema)
-        if status == 201:
+        if status == 201 and location:
             response["headers"]["Location"] = _header("Location")
         if status == 503 and database:
             response["headers"]["Retry-After"] = _header("Retry-After")

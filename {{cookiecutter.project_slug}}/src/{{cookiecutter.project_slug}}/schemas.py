@@ -34,6 +34,11 @@ Email = Annotated[
         max_length=EMAIL_MAX,
         pattern=EMAIL_PATTERN,
         extra={"error": "Expected an email address"},
+        description=(
+            "An email address, internationalized ones included; addresses at special-use "
+            "domains, which cannot receive mail (.test, .local, .localhost, .invalid, .onion, "
+            ".arpa), are refused"
+        ),
         extra_json_schema={"format": "idn-email"},
     ),
 ]
