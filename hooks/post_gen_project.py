@@ -30,7 +30,8 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
         True: ["src/{package}/caching.py", "tests/test_caching.py", "tests/sql_counter.py"],
     },
     "cache_backend": {
-        "redis": ["tests/test_caching_redis.py"],
+        "simple": ["src/{package}/caching_simple.py", "tests/test_caching_simple.py"],
+        "redis": ["src/{package}/caching_redis.py", "tests/test_caching_redis.py"],
     },
     "use_fast_json": {
         True: ["src/{package}/fast_json.py", "tests/test_fast_json.py", "bench/json_encode.py"],

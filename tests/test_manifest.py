@@ -28,6 +28,7 @@ def test_removed_paths_follow_the_answers(manifest):
     unchosen = {
         "src/svc/pagination_offset.py",
         "tests/test_pagination_offset.py",
+        "src/svc/caching_redis.py",
         "tests/test_caching_redis.py",
         "tests/test_postgresql.py",
     }

@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.project_slug }} import db
-from {{ cookiecutter.project_slug }}.caching import GENERATION_KEY, RedisProcess, cache
+from {{ cookiecutter.project_slug }}.caching_redis import GENERATION_KEY, RedisProcess, cache
 from {{ cookiecutter.project_slug }}.models import User
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"

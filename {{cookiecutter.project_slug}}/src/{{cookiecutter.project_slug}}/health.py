@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 {% if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
-from . import caching
+from . import caching_redis
 {%- endif %}
 from .db import get_engine, schema_state
 from .errors import INIT_DB, database_error_reason
@@ -28,7 +28,7 @@ def readyz() -> tuple[dict[str, Any], int]:
     required: without it requests are served from the database, so its outage must not take
     every worker out of service."""
     checks = {"database": _check_database()}
-    checks["redis"] = "ok" if caching.ping() else "unavailable"
+    checks["redis"] = "ok" if caching_redis.ping() else "unavailable"
     if checks["database"] != "ok":
         return {"status": "unavailable", "checks": checks}, 503
     return {"status": "ok" if checks["redis"] == "ok" else "degraded", "checks": checks}, 200
