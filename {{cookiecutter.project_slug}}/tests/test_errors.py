@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import text
 
-from {{ cookiecutter.project_slug }} import db, errors
+from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }} import errors
 
 
 def assert_json_error(response, status: int, error: str) -> dict:

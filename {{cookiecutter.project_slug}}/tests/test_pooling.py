@@ -5,7 +5,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy import text
 
 from {{ cookiecutter.project_slug }} import db
 

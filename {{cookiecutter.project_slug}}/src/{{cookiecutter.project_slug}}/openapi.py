@@ -7,7 +7,8 @@ can answer is listed, with its JSON error shape."""
 from typing import Any
 
 import msgspec
-from flask import Blueprint, current_app
+from flask import Blueprint
+from flask import current_app
 
 from . import schemas
 from .models import MAX_ID

@@ -2,7 +2,8 @@
 
 import re
 
-from flask import current_app, request
+from flask import current_app
+from flask import request
 from werkzeug.exceptions import BadRequest
 
 _DIGITS = re.compile(r"[0-9]{1,18}")

@@ -7,13 +7,17 @@ The cursor is signed with SECRET_KEY: a tampered, forged or stale-format cursor 
 only ever becomes a bound integer.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from flask import current_app, request
-from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Row, Select
+from flask import current_app
+from flask import request
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import Row
+from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.exceptions import BadRequest
 
