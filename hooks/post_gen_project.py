@@ -18,7 +18,7 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
     },
     "database": {
         "sqlite": ["src/{package}/sqlite.py"],
-        "postgresql": ["tests/test_postgresql.py"],
+        "postgresql": ["src/{package}/postgresql.py", "tests/test_postgresql.py"],
     },
     "use_connection_pooling": {
         True: ["src/{package}/pooling.py", "tests/test_pooling.py"],

@@ -29,6 +29,7 @@ def test_removed_paths_follow_the_answers(manifest):
         "src/svc/pagination_offset.py",
         "tests/test_pagination_offset.py",
         "tests/test_caching_redis.py",
+        "src/svc/postgresql.py",
         "tests/test_postgresql.py",
     }
     assert manifest.removed_paths(answers) == unchosen

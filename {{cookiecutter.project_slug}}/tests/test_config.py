@@ -2,23 +2,21 @@ import logging
 
 import pytest
 
-from {{ cookiecutter.project_slug }} import config, create_app, db
+from {{ cookiecutter.project_slug }} import config
+from {{ cookiecutter.project_slug }} import create_app
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.config import ConfigError
-{%- if cookiecutter.database == "sqlite" %}
 
 
 def settings(**environ: str) -> dict:
     return config.from_env("/srv/instance", environ)
+{%- if cookiecutter.database == "sqlite" %}
 
 
 def test_database_defaults_to_a_sqlite_file_in_the_instance_folder():
     expected = "sqlite:////srv/instance/{{ cookiecutter.project_slug }}.sqlite3"
     assert settings()["DATABASE_URL"] == expected
 {%- else %}
-
-
-def settings(**environ: str) -> dict:
-    return config.from_env(environ)
 
 
 def test_database_defaults_to_a_local_postgresql_database():
