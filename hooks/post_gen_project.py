@@ -17,7 +17,7 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
         "Apache-2.0": ["LICENSE"],
     },
     "database": {
-        "sqlite": ["src/{package}/sqlite.py"],
+        "sqlite": ["src/{package}/sqlite.py", "tests/test_sqlite.py"],
         "postgresql": ["src/{package}/postgresql.py", "tests/test_postgresql.py"],
     },
     "use_connection_pooling": {

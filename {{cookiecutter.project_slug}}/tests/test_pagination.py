@@ -45,3 +45,9 @@ def test_page_size_settings_come_from_the_environment():
     assert (values["PER_PAGE_DEFAULT"], values["PER_PAGE_MAX"]) == (20, 40)
     with pytest.raises(ConfigError, match="PER_PAGE_DEFAULT"):
         config.from_env("/tmp", {"PER_PAGE_DEFAULT": "50", "PER_PAGE_MAX": "10"})
+
+
+@pytest.mark.parametrize("value", ["none", "100000000000000000000"])
+def test_an_unusable_per_page_max_is_rejected_naming_the_variable(value):
+    with pytest.raises(ConfigError, match="PER_PAGE_MAX"):
+        config.from_env("/tmp", {"PER_PAGE_MAX": value})

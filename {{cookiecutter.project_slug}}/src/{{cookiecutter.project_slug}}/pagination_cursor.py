@@ -26,6 +26,16 @@ from .models import MAX_ID
 from .pagination import per_page_arg
 
 CURSOR_VERSION = 1
+# `cursor` as /openapi.json describes it.
+PAGE_PARAMETER = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": (
+        "Where the page starts: the `next_cursor` of the page before; absent or empty for the first"
+    ),
+    "schema": {"type": "string"},
+}
 
 
 class Cursor(msgspec.Struct, forbid_unknown_fields=True):

@@ -20,6 +20,16 @@ from .pagination import int_arg
 from .pagination import per_page_arg
 
 MAX_PAGE = 10**9
+# `page` as /openapi.json describes it.
+PAGE_PARAMETER = {
+    "name": "page",
+    "in": "query",
+    "required": False,
+    "description": (
+        "The page, from 1; a page past the last is empty, with the current `total` and `pages`"
+    ),
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+}
 
 
 def paginate(
