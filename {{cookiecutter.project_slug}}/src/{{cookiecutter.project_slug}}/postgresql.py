@@ -16,13 +16,12 @@ SCHEMA_BEHIND = frozenset({"42P01", "42703"})
 
 
 def default_database_url(instance_path: str) -> str:
-    """A database named after the project on the local server (the instance folder holds no
-    part of it)."""
+    """A database named after the project on the local server; `instance_path` plays no part."""
     return "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
 
 
 def session_factory(app: Flask, engine: Engine) -> Callable[[], Session]:
-    """What opens the session of a request on `engine`.
+    """What opens the session of a request on `engine` (`app` plays no part).
 
     A GET or HEAD only reads, so its statements run in autocommit mode, outside a transaction:
     no BEGIN and no ROLLBACK round trips, and no ROLLBACK to discard the statements psycopg
