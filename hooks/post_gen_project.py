@@ -17,8 +17,8 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
         "Apache-2.0": ["LICENSE"],
     },
     "database": {
-        "sqlite": ["src/{package}/sqlite.py"],
-        "postgresql": ["tests/test_postgresql.py"],
+        "sqlite": ["src/{package}/sqlite.py", "tests/test_sqlite.py"],
+        "postgresql": ["src/{package}/postgresql.py", "tests/test_postgresql.py"],
     },
     "use_connection_pooling": {
         True: ["src/{package}/pooling.py", "tests/test_pooling.py"],

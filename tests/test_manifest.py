@@ -30,6 +30,7 @@ def test_removed_paths_follow_the_answers(manifest):
         "tests/test_pagination_offset.py",
         "src/svc/caching_redis.py",
         "tests/test_caching_redis.py",
+        "src/svc/postgresql.py",
         "tests/test_postgresql.py",
     }
     assert manifest.removed_paths(answers) == unchosen

@@ -10,8 +10,16 @@ IDS = list(COMBINATIONS)
 
 # Words that must not appear anywhere in a project whose answers leave the option value out.
 TRACES: dict[tuple[str, object], list[str]] = {
-    ("database", "sqlite"): ["sqlite", "SQLite"],
-    ("database", "postgresql"): ["postgresql", "PostgreSQL", "psycopg", "TEST_DATABASE_URL"],
+    ("database", "sqlite"): ["sqlite", "SQLite", "PRAGMA", "no such table"],
+    ("database", "postgresql"): [
+        "postgresql",
+        "PostgreSQL",
+        "psycopg",
+        "TEST_DATABASE_URL",
+        "AUTOCOMMIT",
+        "ProgrammingError",
+        "sqlstate",
+    ],
     ("use_connection_pooling", True): [
         "pooling",
         "DB_POOL",

@@ -17,7 +17,8 @@ import random
 from typing import ClassVar
 {%- endif %}
 
-from locust import FastHttpUser, task
+from locust import FastHttpUser
+from locust import task
 {%- if cookiecutter.use_pagination %}
 
 PAGES_PER_WALK = 3

@@ -21,7 +21,8 @@ import time
 
 from sqlalchemy import insert
 
-from {{ cookiecutter.project_slug }} import create_app, db
+from {{ cookiecutter.project_slug }} import create_app
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.models import User
 {%- if cookiecutter.pagination_style == "cursor" %}
 from {{ cookiecutter.project_slug }}.pagination_cursor import make_cursor

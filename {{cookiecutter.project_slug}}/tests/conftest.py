@@ -1,24 +1,31 @@
-{%- set uses_redis = cookiecutter.use_caching and cookiecutter.cache_backend == "redis" -%}
-{%- set postgres = cookiecutter.database == "postgresql" -%}
-{% if postgres or uses_redis %}import os
-{% endif %}{% if uses_redis %}import uuid
-{% endif %}{% if postgres or uses_redis %}
+{%- if cookiecutter.database == "postgresql" or cookiecutter.use_caching and cookiecutter.cache_backend == "redis" -%}
+import os
+import uuid
+
 {% endif -%}
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, {% if postgres %}MetaData, {% endif %}create_engine, make_url, text
+from sqlalchemy import Engine
+{%- if cookiecutter.database == "postgresql" %}
+from sqlalchemy import MetaData
+{%- endif %}
+from sqlalchemy import create_engine
+from sqlalchemy import make_url
+from sqlalchemy import text
 
-from {{ cookiecutter.project_slug }} import create_app, db
+from {{ cookiecutter.project_slug }} import create_app
+from {{ cookiecutter.project_slug }} import db
 {%- if cookiecutter.use_caching %}
 from {{ cookiecutter.project_slug }}.caching import cache
 {%- endif %}
-{%- if postgres %}
+{%- if cookiecutter.database == "postgresql" %}
 
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """The PostgreSQL database in TEST_DATABASE_URL; the tests empty its tables."""
+    """The PostgreSQL database in TEST_DATABASE_URL, emptied of whatever an earlier run left; the
+    tests empty its tables."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         pytest.exit(
@@ -26,7 +33,35 @@ def database_url() -> str:
             "e.g. postgresql+psycopg://postgres@127.0.0.1:5432/{{ cookiecutter.project_slug }}_test",
             1,
         )
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        leftovers = MetaData()
+        leftovers.reflect(connection)
+        leftovers.drop_all(connection)
+    engine.dispose()
     return url
+
+
+@pytest.fixture
+def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
+    """A URL of the test database's kind for a database that cannot be reached, and the words
+    the driver gives for it."""
+    missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
+    return missing.render_as_string(hide_password=False), "does not exist"
+
+
+@pytest.fixture
+def uninitialised_database(database_url: str, cleaner: Engine) -> tuple[str, str]:
+    """A URL for a database where no migration has run (a schema of its own in the test
+    database, empty and alone on the search path, dropped afterwards), and the words the driver
+    gives for its missing users table."""
+    schema = f"uninitialised_{uuid.uuid4().hex}"
+    with cleaner.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False), 'relation "users" does not exist'
+    with cleaner.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 {%- else %}
 
 
@@ -34,8 +69,23 @@ def database_url() -> str:
 def database_url(tmp_path_factory) -> str:
     """A SQLite file for the session."""
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
+    """A URL of the test database's kind for a database that cannot be reached, and the words
+    the driver gives for it."""
+    missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
+    return missing.render_as_string(hide_password=False), "unable to open database file"
+
+
+@pytest.fixture
+def uninitialised_database(tmp_path) -> tuple[str, str]:
+    """A URL for a database where no migration has run (a new, empty SQLite file), and the words
+    the driver gives for its missing users table."""
+    return f"sqlite:///{tmp_path / 'uninitialised.sqlite3'}", "no such table: users"
 {%- endif %}
-{%- if uses_redis %}
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
 
 
 @pytest.fixture(scope="session")
@@ -63,15 +113,9 @@ def test_settings(database_url: str) -> dict:
 @pytest.fixture(scope="session")
 def shared_app(test_settings: dict) -> Flask:
     """One app for the session (building one per test would open a new connection per test),
-    on a database migrated from empty{% if postgres %}: whatever an earlier run left is dropped first{% endif %}."""
+    on a database migrated from empty."""
     app = create_app({"TESTING": True, **test_settings})
     with app.app_context():
-{%- if postgres %}
-        with db.get_engine().begin() as connection:
-            leftovers = MetaData()
-            leftovers.reflect(connection)
-            leftovers.drop_all(connection)
-{%- endif %}
         db.upgrade()
     yield app
     with app.app_context():
@@ -89,24 +133,15 @@ def cleaner(database_url: str) -> Engine:
 
 @pytest.fixture
 def app(shared_app: Flask, cleaner: Engine) -> Flask:
-    """The shared app, on empty tables{% if cookiecutter.use_caching %} and an empty cache{% endif %}."""
+    """The shared app, on empty tables."""
     with cleaner.begin() as connection:
         connection.execute(text("DELETE FROM addresses"))
         connection.execute(text("DELETE FROM users"))
 {%- if cookiecutter.use_caching %}
     with shared_app.app_context():
-        cache.clear()
+        cache.clear()  # and an empty cache
 {%- endif %}
     return shared_app
-
-
-@pytest.fixture
-def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
-    """A URL of the test database's kind for a database that cannot be reached, and the words
-    the driver gives for it."""
-    missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
-    reason = "{% if postgres %}does not exist{% else %}unable to open database file{% endif %}"
-    return missing.render_as_string(hide_password=False), reason
 
 
 @pytest.fixture

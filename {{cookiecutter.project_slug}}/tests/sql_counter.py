@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+from sqlalchemy import event
 
 
 class Statements(list[str]):

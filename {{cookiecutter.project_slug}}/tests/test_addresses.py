@@ -1,7 +1,9 @@
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlalchemy import select
 
 from {{ cookiecutter.project_slug }}.db import get_session
-from {{ cookiecutter.project_slug }}.models import ADDRESSES_MAX, Address
+from {{ cookiecutter.project_slug }}.models import ADDRESSES_MAX
+from {{ cookiecutter.project_slug }}.models import Address
 
 
 def test_create_address_returns_201_and_the_address(client, make_user):

@@ -13,7 +13,8 @@ import time
 import pytest
 from flask import Flask
 
-from {{ cookiecutter.project_slug }} import async_logging, logs
+from {{ cookiecutter.project_slug }} import async_logging
+from {{ cookiecutter.project_slug }} import logs
 from {{ cookiecutter.project_slug }}.async_logging import AsyncHandler
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"

@@ -1,10 +1,13 @@
 import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func
+from sqlalchemy import inspect
+from sqlalchemy import select
 
 from {{ cookiecutter.project_slug }} import db
-from {{ cookiecutter.project_slug }}.models import Address, User
+from {{ cookiecutter.project_slug }}.models import Address
+from {{ cookiecutter.project_slug }}.models import User
 
 
 def count(app, model) -> int:

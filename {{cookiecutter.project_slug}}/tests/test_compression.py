@@ -9,7 +9,8 @@ import pytest
 from flask_compress import flask_compress
 {%- endif %}
 from fuzzing import FUZZ
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 try:

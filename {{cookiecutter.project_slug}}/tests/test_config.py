@@ -2,29 +2,14 @@ import logging
 
 import pytest
 
-from {{ cookiecutter.project_slug }} import config, create_app, db
+from {{ cookiecutter.project_slug }} import config
+from {{ cookiecutter.project_slug }} import create_app
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.config import ConfigError
-{%- if cookiecutter.database == "sqlite" %}
 
 
 def settings(**environ: str) -> dict:
     return config.from_env("/srv/instance", environ)
-
-
-def test_database_defaults_to_a_sqlite_file_in_the_instance_folder():
-    expected = "sqlite:////srv/instance/{{ cookiecutter.project_slug }}.sqlite3"
-    assert settings()["DATABASE_URL"] == expected
-{%- else %}
-
-
-def settings(**environ: str) -> dict:
-    return config.from_env(environ)
-
-
-def test_database_defaults_to_a_local_postgresql_database():
-    expected = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
-    assert settings()["DATABASE_URL"] == expected
-{%- endif %}
 
 
 def test_settings_are_read_from_the_environment():
@@ -35,12 +20,6 @@ def test_settings_are_read_from_the_environment():
         LOG_FILE="/tmp/app.log",
         LOG_FORMAT="JSON",
         MAX_CONTENT_LENGTH="2048",
-{%- if cookiecutter.use_connection_pooling %}
-        DB_POOL_SIZE="3",
-        DB_MAX_OVERFLOW="0",
-        DB_POOL_TIMEOUT="4",
-        DB_POOL_RECYCLE="600",
-{%- endif %}
     )
     expected = {
         "DATABASE_URL": "dialect://elsewhere/other",
@@ -49,12 +28,6 @@ def test_settings_are_read_from_the_environment():
         "LOG_FILE": "/tmp/app.log",
         "LOG_FORMAT": "json",
         "MAX_CONTENT_LENGTH": 2048,
-{%- if cookiecutter.use_connection_pooling %}
-        "DB_POOL_SIZE": 3,
-        "DB_MAX_OVERFLOW": 0,
-        "DB_POOL_TIMEOUT": 4,
-        "DB_POOL_RECYCLE": 600,
-{%- endif %}
     }
     assert values.items() >= expected.items()
 
@@ -65,13 +38,6 @@ def test_defaults_are_documented_values():
     assert values["LOG_FILE"] is None
     assert values["LOG_FORMAT"] == "text"
     assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
-{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
-
-
-def test_retired_secret_keys_are_read_as_a_comma_separated_list():
-    assert settings(SECRET_KEY_FALLBACKS="one,two")["SECRET_KEY_FALLBACKS"] == ["one", "two"]
-    assert settings()["SECRET_KEY_FALLBACKS"] == []
-{%- endif %}
 
 
 def test_without_secret_key_each_process_gets_a_random_one():
@@ -86,14 +52,6 @@ def test_without_secret_key_each_process_gets_a_random_one():
         ("MAX_CONTENT_LENGTH", "0"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
-{%- if cookiecutter.use_connection_pooling %}
-        ("DB_POOL_SIZE", "0"),
-        ("DB_MAX_OVERFLOW", "-1"),
-{%- endif %}
-{%- if cookiecutter.use_pagination %}
-        ("PER_PAGE_MAX", "none"),
-        ("PER_PAGE_MAX", "100000000000000000000"),
-{%- endif %}
     ],
 )
 def test_unusable_values_are_rejected_naming_the_variable(name, value):

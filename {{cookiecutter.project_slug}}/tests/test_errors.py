@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import text
 
-from {{ cookiecutter.project_slug }} import db, errors
+from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }} import errors
 
 
 def assert_json_error(response, status: int, error: str) -> dict:
@@ -228,20 +229,3 @@ def test_a_column_the_database_lacks_is_a_503_saying_it_is_not_initialised(make_
     assert response.headers["Retry-After"] == "1"
     assert f"run `{errors.INIT_DB}`" in caplog.text
     assert "nickname" in caplog.text
-{%- if cookiecutter.database == "postgresql" %}
-
-
-def test_other_sql_errors_stay_500s_not_503s(make_app, caplog):
-    """Only a missing table or column means the schema is behind; any other ProgrammingError
-    (here a syntax error) is a bug that retrying cannot fix."""
-    app = make_app()
-
-    @app.get("/bad-sql")
-    def bad_sql():
-        return {"rows": db.get_session().execute(text("SELECT FROM WHERE")).all()}
-
-    response = app.test_client().get("/bad-sql")
-    assert_json_error(response, 500, "internal-server-error")
-    assert "Retry-After" not in response.headers
-    assert "SyntaxError" in caplog.text
-{%- endif %}

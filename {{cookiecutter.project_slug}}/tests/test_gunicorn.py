@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from gunicorn.app import wsgiapp
 
-from {{ cookiecutter.project_slug }} import logs, security
+from {{ cookiecutter.project_slug }} import logs
+from {{ cookiecutter.project_slug }} import security
 
 CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 ACCESS = "{{ cookiecutter.project_slug }}.access"

@@ -1,57 +1,26 @@
 """Liveness and readiness probes, and what the API answers while the database is not ready."""
-{%- set postgres = cookiecutter.database == "postgresql" %}
-{%- set uses_redis = cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
-{% if postgres %}
-import uuid
-{% endif %}
+
 import pytest
 from flask import Flask
-{%- if postgres %}
-from sqlalchemy import Engine, event, make_url, text
-{%- else %}
-from sqlalchemy import event, text
-{%- endif %}
+from sqlalchemy import event
+from sqlalchemy import text
 
 from {{ cookiecutter.project_slug }} import db
 
 RUN_INIT_DB = "run `flask --app {{ cookiecutter.project_slug }} init-db`"
-{%- if postgres %}
-MISSING_TABLE = 'relation "users" does not exist'
-{%- else %}
-MISSING_TABLE = "no such table: users"
-{%- endif %}
-{%- if postgres %}
 
 
 @pytest.fixture
-def uninitialised_app(make_app, database_url: str, cleaner: Engine) -> Flask:
-    """An app on a database where no migration has run: a schema of its own in the test
-    database, empty and alone on the search path, dropped afterwards."""
-    schema = f"uninitialised_{uuid.uuid4().hex}"
-    with cleaner.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    app = make_app(DATABASE_URL=url.render_as_string(hide_password=False))
-    yield app
-    with app.app_context():
-        db.get_engine().dispose()
-    with cleaner.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-{%- else %}
-
-
-@pytest.fixture
-def uninitialised_app(make_app, tmp_path) -> Flask:
-    """An app on a database where no migration has run: a new, empty SQLite file."""
-    return make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'uninitialised.sqlite3'}")
-{%- endif %}
+def uninitialised_app(uninitialised_database: tuple[str, str], make_app) -> Flask:
+    """An app on a database where no migration has run."""
+    return make_app(DATABASE_URL=uninitialised_database[0])
 
 
 def readiness(database: str) -> dict:
-    """The /readyz body expected when the database's check is `database`{% if uses_redis %} (Redis answers){% endif %}."""
+    """The /readyz body expected when the database's check is `database`."""
     status = "ok" if database == "ok" else "unavailable"
-{%- if uses_redis %}
-    return {"status": status, "checks": {"database": database, "redis": "ok"}}
+{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+    return {"status": status, "checks": {"database": database, "redis": "ok"}}  # Redis answers
 {%- else %}
     return {"status": status, "checks": {"database": database}}
 {%- endif %}
@@ -163,8 +132,9 @@ def test_readyz_reads_only_the_migration_version(app, client):
     ],
 )
 def test_the_api_on_an_uninitialised_database_is_a_json_503_saying_so(
-    uninitialised_app, caplog, method, path, body
+    uninitialised_database, uninitialised_app, caplog, method, path, body
 ):
+    _, missing_table = uninitialised_database
     response = getattr(uninitialised_app.test_client(), method)(path, json=body)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
@@ -177,6 +147,6 @@ def test_the_api_on_an_uninitialised_database_is_a_json_503_saying_so(
     message = warning.getMessage()
     assert "not initialised" in message
     assert RUN_INIT_DB in message
-    assert MISSING_TABLE in message
+    assert missing_table in message
     for statement in ("SELECT", "INSERT", "FROM"):
         assert statement not in message

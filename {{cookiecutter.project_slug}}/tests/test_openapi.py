@@ -3,7 +3,9 @@ generates requests from the description (valid ones and invalid ones) and checks
 is a 5xx and every answer, status, header and body, is one the description allows."""
 
 import schemathesis
-from fuzzing import CHECKS, DOCUMENT, FUZZ{% if cookiecutter.use_compression %}, IDENTITY{% endif %}
+from fuzzing import CALL_AND_VALIDATE
+from fuzzing import DOCUMENT
+from fuzzing import FUZZ
 from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
 
@@ -129,4 +131,4 @@ def test_timestamps_and_emails_declare_their_formats():
 @quick.parametrize()
 @settings(max_examples=1, **FUZZ)
 def test_every_operation_answers_generated_requests_as_described(case, app):
-    case.call_and_validate(app=app{% if cookiecutter.use_compression %}, headers=IDENTITY{% endif %}, **CHECKS)
+    case.call_and_validate(app=app, **CALL_AND_VALIDATE)

@@ -5,7 +5,9 @@ Its own module, because schemathesis builds the boundary cases when the tests ar
 
 import pytest
 import schemathesis
-from fuzzing import CHECKS, DOCUMENT, FUZZ{% if cookiecutter.use_compression %}, IDENTITY{% endif %}
+from fuzzing import CALL_AND_VALIDATE
+from fuzzing import DOCUMENT
+from fuzzing import FUZZ
 from hypothesis import settings
 
 thorough = schemathesis.openapi.from_dict(DOCUMENT)
@@ -15,4 +17,4 @@ thorough = schemathesis.openapi.from_dict(DOCUMENT)
 @thorough.parametrize()
 @settings(max_examples=50, **FUZZ)
 def test_every_operation_answers_boundary_and_generated_requests_as_described(case, app):
-    case.call_and_validate(app=app{% if cookiecutter.use_compression %}, headers=IDENTITY{% endif %}, **CHECKS)
+    case.call_and_validate(app=app, **CALL_AND_VALIDATE)

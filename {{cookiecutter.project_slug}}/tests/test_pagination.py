@@ -41,15 +41,13 @@ def test_default_and_maximum_are_configurable(make_app, seed):
 
 
 def test_page_size_settings_come_from_the_environment():
-{%- if cookiecutter.database == "sqlite" %}
     values = config.from_env("/tmp", {"PER_PAGE_DEFAULT": "20", "PER_PAGE_MAX": "40"})
-{%- else %}
-    values = config.from_env({"PER_PAGE_DEFAULT": "20", "PER_PAGE_MAX": "40"})
-{%- endif %}
     assert (values["PER_PAGE_DEFAULT"], values["PER_PAGE_MAX"]) == (20, 40)
     with pytest.raises(ConfigError, match="PER_PAGE_DEFAULT"):
-{%- if cookiecutter.database == "sqlite" %}
         config.from_env("/tmp", {"PER_PAGE_DEFAULT": "50", "PER_PAGE_MAX": "10"})
-{%- else %}
-        config.from_env({"PER_PAGE_DEFAULT": "50", "PER_PAGE_MAX": "10"})
-{%- endif %}
+
+
+@pytest.mark.parametrize("value", ["none", "100000000000000000000"])
+def test_an_unusable_per_page_max_is_rejected_naming_the_variable(value):
+    with pytest.raises(ConfigError, match="PER_PAGE_MAX"):
+        config.from_env("/tmp", {"PER_PAGE_MAX": value})

@@ -4,6 +4,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from sql_counter import count_statements
 
+from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import db
 
 
@@ -123,3 +124,9 @@ def test_a_retired_key_listed_as_a_fallback_still_verifies_its_cursors(make_app,
     response = rotated.get("/api/users", query_string=page_2)
     assert response.status_code == 200
     assert len(response.json["items"]) == 1
+
+
+def test_retired_secret_keys_are_read_as_a_comma_separated_list():
+    values = config.from_env("/tmp", {"SECRET_KEY_FALLBACKS": "one,two"})
+    assert values["SECRET_KEY_FALLBACKS"] == ["one", "two"]
+    assert config.from_env("/tmp", {})["SECRET_KEY_FALLBACKS"] == []

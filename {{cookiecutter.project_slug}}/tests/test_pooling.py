@@ -5,9 +5,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
+from sqlalchemy import text
 
+from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }}.config import ConfigError
 
 
 class PoolWatch:
@@ -104,6 +107,29 @@ def test_pool_settings_come_from_the_configuration(make_app):
     assert engine.pool._timeout == 9
     assert engine.pool._recycle == 60
     assert engine.pool._pre_ping is True
+
+
+def test_pool_settings_are_read_from_the_environment():
+    environ = {
+        "DB_POOL_SIZE": "3",
+        "DB_MAX_OVERFLOW": "0",
+        "DB_POOL_TIMEOUT": "4",
+        "DB_POOL_RECYCLE": "600",
+    }
+    values = config.from_env("/srv/instance", environ)
+    expected = {
+        "DB_POOL_SIZE": 3,
+        "DB_MAX_OVERFLOW": 0,
+        "DB_POOL_TIMEOUT": 4,
+        "DB_POOL_RECYCLE": 600,
+    }
+    assert values.items() >= expected.items()
+
+
+@pytest.mark.parametrize(("name", "value"), [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1")])
+def test_unusable_pool_settings_are_rejected_naming_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        config.from_env("/srv/instance", {name: value})
 {%- if cookiecutter.database == "postgresql" %}
 
 

@@ -1,11 +1,19 @@
-"""PostgreSQL: a request that only reads runs its statements outside a transaction."""
+"""PostgreSQL: the default database, a request that only reads runs its statements outside a
+transaction, and which of the server's errors mean the schema is behind."""
 
 import pytest
 from flask import Flask
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
+from sqlalchemy import text
 
+from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import db
+
+
+def test_database_defaults_to_a_local_postgresql_database():
+    expected = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
+    assert config.from_env("/srv/instance", {})["DATABASE_URL"] == expected
 
 
 @pytest.fixture
@@ -41,3 +49,20 @@ def test_writes_run_in_a_transaction(client, make_user, transaction_states):
     assert response.status_code == 200
     assert transaction_states
     assert set(transaction_states) == {TransactionStatus.INTRANS}
+
+
+def test_other_sql_errors_stay_500s_not_503s(make_app, caplog):
+    """Only a missing table or column means the schema is behind; any other ProgrammingError
+    (here a syntax error) is a bug that retrying cannot fix."""
+    app = make_app()
+
+    @app.get("/bad-sql")
+    def bad_sql():
+        return {"rows": db.get_session().execute(text("SELECT FROM WHERE")).all()}
+
+    response = app.test_client().get("/bad-sql")
+    assert response.status_code == 500
+    assert response.mimetype == "application/json"
+    assert response.json["error"] == "internal-server-error"
+    assert "Retry-After" not in response.headers
+    assert "SyntaxError" in caplog.text

@@ -3,31 +3,29 @@
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
+from flask import Response
 from flask.sessions import SecureCookieSessionInterface
-
-from . import (
-{%- if cookiecutter.use_async_logging %}
-    async_logging,
+{% if cookiecutter.use_async_logging %}
+from . import async_logging
 {%- endif %}
 {%- if cookiecutter.use_caching %}
-    caching,
+from . import caching
 {%- endif %}
-    commands,
+from . import commands
 {%- if cookiecutter.use_compression %}
-    compression,
+from . import compression
 {%- endif %}
-    db,
-    errors,
+from . import db
+from . import errors
 {%- if cookiecutter.use_fast_json %}
-    fast_json,
+from . import fast_json
 {%- endif %}
-    health,
-    logs,
-    openapi,
-    security,
-    users,
-)
+from . import health
+from . import logs
+from . import openapi
+from . import security
+from . import users
 from .config import from_env
 
 
@@ -35,12 +33,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: settings from the environment (`config` overrides them), the
     database, one init_app per performance technique, routes, JSON errors, CLI commands."""
     app = JSONAPIFlask(__name__)
-    app.config.from_mapping(from_env({% if cookiecutter.database == "sqlite" %}app.instance_path{% endif %}))
+    app.config.from_mapping(from_env(app.instance_path))
     app.config.from_mapping(config or {})
-{%- if not cookiecutter.use_fast_json %}
-    app.json.sort_keys = False  # fields leave in the order the code builds them
-    app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
-{%- endif %}
     app.url_map.merge_slashes = False  # /api//users is a JSON 404, not an HTML redirect
 
     logs.init_app(app)
@@ -51,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
 {%- if cookiecutter.use_fast_json %}
     fast_json.init_app(app)
+{%- else %}
+    app.json.sort_keys = False  # fields leave in the order the code builds them
+    app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
 {%- endif %}
 {%- if cookiecutter.use_caching %}
     caching.init_app(app)

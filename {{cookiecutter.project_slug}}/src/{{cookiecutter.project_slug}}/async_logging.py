@@ -20,7 +20,8 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Iterable
-from logging.handlers import QueueHandler, QueueListener
+from logging.handlers import QueueHandler
+from logging.handlers import QueueListener
 
 from flask import Flask
 

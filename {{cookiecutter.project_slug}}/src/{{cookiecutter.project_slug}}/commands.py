@@ -14,15 +14,21 @@ from flask import Flask, current_app
 from flask import Flask
 {%- endif %}
 from flask.cli import with_appcontext
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import inspect
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 {% if cookiecutter.use_caching %}
 from . import caching, db
 {%- else %}
 from . import db
 {%- endif %}
-from .errors import DATABASE_UNAVAILABLE, database_error_reason
-from .models import ADDRESSES_MAX, Address, User
+from .errors import DATABASE_UNAVAILABLE
+from .errors import database_error_reason
+from .models import ADDRESSES_MAX
+from .models import Address
+from .models import User
 
 
 def init_app(app: Flask) -> None:

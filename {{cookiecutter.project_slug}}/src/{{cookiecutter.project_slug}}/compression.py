@@ -29,8 +29,10 @@ hit skips this work.
 import re
 from functools import lru_cache
 
-from flask import Flask, request
-from flask_compress import Compress, flask_compress
+from flask import Flask
+from flask import request
+from flask_compress import Compress
+from flask_compress import flask_compress
 from werkzeug.exceptions import NotAcceptable
 
 IDENTITY = "identity"

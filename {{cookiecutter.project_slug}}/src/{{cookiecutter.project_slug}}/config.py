@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from math import inf
 from typing import Any
 
+from .{{ cookiecutter.database }} import default_database_url
+
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
@@ -16,21 +18,12 @@ PER_PAGE_LIMIT = 1000  # the largest PER_PAGE_MAX allowed: a page stays a bounde
 
 class ConfigError(ValueError):
     """An environment variable holds a value the service cannot use."""
-{%- if cookiecutter.database == "sqlite" %}
 
 
 def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """Return the Flask settings for this process; the database defaults to the instance folder."""
-    default_database_url = f"sqlite:///{os.path.join(instance_path, '{{ cookiecutter.project_slug }}.sqlite3')}"
-{%- else %}
-
-
-def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
-    """Return the Flask settings for this process."""
-    default_database_url = "postgresql+psycopg://localhost/{{ cookiecutter.project_slug }}"
-{%- endif %}
+    """Return the Flask settings for this process; `instance_path` is the app's instance folder."""
     settings = {
-        "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url,
+        "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url(instance_path),
         "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
         "SECRET_KEY_FALLBACKS": [
@@ -47,13 +40,11 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
         "DB_POOL_TIMEOUT": _int(environ, "DB_POOL_TIMEOUT", 30),
         "DB_POOL_RECYCLE": _int(environ, "DB_POOL_RECYCLE", 1800),
 {%- endif %}
-{%- if cookiecutter.use_caching %}
-        "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
-{%- endif %}
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
+        "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
         "CACHE_GENERATION_FILE": environ.get("CACHE_GENERATION_FILE") or None,
-{%- endif %}
-{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+{%- elif cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
+        "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
         "REDIS_URL": environ.get("REDIS_URL") or "redis://localhost:6379/0",
         "CACHE_KEY_PREFIX": environ.get("CACHE_KEY_PREFIX") or "{{ cookiecutter.project_slug }}:",
         "CACHE_RETRY_AFTER": _int(environ, "CACHE_RETRY_AFTER", 5),
@@ -61,12 +52,10 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 {%- if cookiecutter.use_compression %}
         "COMPRESS_MIN_SIZE": _int(environ, "COMPRESS_MIN_SIZE", 500, minimum=0),
 {%- endif %}
-{%- if cookiecutter.use_pagination %}
-        "PER_PAGE_DEFAULT": _int(environ, "PER_PAGE_DEFAULT", 50),
-        "PER_PAGE_MAX": _int(environ, "PER_PAGE_MAX", 100, maximum=PER_PAGE_LIMIT),
-{%- endif %}
     }
 {%- if cookiecutter.use_pagination %}
+    settings["PER_PAGE_DEFAULT"] = _int(environ, "PER_PAGE_DEFAULT", 50)
+    settings["PER_PAGE_MAX"] = _int(environ, "PER_PAGE_MAX", 100, maximum=PER_PAGE_LIMIT)
     if settings["PER_PAGE_DEFAULT"] > settings["PER_PAGE_MAX"]:
         raise ConfigError("PER_PAGE_DEFAULT must not exceed PER_PAGE_MAX")
 {%- endif %}

@@ -3,34 +3,40 @@ migrations (Alembic, in `migrations/`)."""
 
 import functools
 import logging
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from typing import Literal
+from typing import NamedTuple
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g{% if cookiecutter.database == "postgresql" %}, has_request_context, request{% endif %}
-from sqlalchemy import Connection, Engine, MetaData{% if not cookiecutter.use_connection_pooling %}, create_engine{% endif %}
+from flask import Flask
+from flask import current_app
+from flask import g
+from sqlalchemy import Connection
+from sqlalchemy import Engine
+from sqlalchemy import MetaData
+{%- if not cookiecutter.use_connection_pooling %}
+from sqlalchemy import create_engine
+{%- endif %}
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session
 {%- if not cookiecutter.use_connection_pooling %}
 from sqlalchemy.pool import NullPool
 {%- endif %}
-{%- if cookiecutter.use_connection_pooling or cookiecutter.database == "sqlite" %}
-{% endif %}
-{%- if cookiecutter.use_connection_pooling %}
+{% if cookiecutter.use_connection_pooling %}
 from .pooling import create_pooled_engine
 {%- endif %}
-{%- if cookiecutter.database == "sqlite" %}
-from .sqlite import configure_sqlite
-{%- endif %}
+from .{{ cookiecutter.database }} import session_factory
 
 logger = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
     """Base class of every model. Constraints and indexes get predictable names, so that a
-    migration can refer to them{% if cookiecutter.database == "sqlite" %} (SQLite needs the names to alter a table){% endif %}."""
+    migration can refer to them."""
 
     metadata = MetaData(
         naming_convention={
@@ -49,26 +55,13 @@ def init_app(app: Flask) -> None:
 {%- else %}
     engine = create_engine(app.config["DATABASE_URL"], poolclass=NullPool)  # a connection per use
 {%- endif %}
-{%- if cookiecutter.database == "sqlite" %}
-    configure_sqlite(app, engine)
-{%- endif %}
-{%- if cookiecutter.database == "postgresql" %}
-    reads = engine.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
-    app.extensions["db"] = Database(
-        engine, sessionmaker(engine, expire_on_commit=False), sessionmaker(reads)
-    )
-{%- else %}
-    app.extensions["db"] = Database(engine, sessionmaker(engine, expire_on_commit=False))
-{%- endif %}
+    app.extensions["db"] = Database(engine, session_factory(app, engine))
     app.teardown_appcontext(_close_session)
 
 
 class Database(NamedTuple):
     engine: Engine
-    sessions: sessionmaker[Session]
-{%- if cookiecutter.database == "postgresql" %}
-    read_sessions: sessionmaker[Session]  # autocommit: for requests that only read
-{%- endif %}
+    sessions: Callable[[], Session]  # opens the session of a request: see {{ cookiecutter.database }}.py
 
 
 def get_engine() -> Engine:
@@ -76,22 +69,9 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-{%- if cookiecutter.database == "postgresql" %}
-    """The session of the current request, opened on first use.
-
-    A GET or HEAD only reads, so its statements run in autocommit mode, outside a transaction:
-    no BEGIN and no ROLLBACK round trips, and no ROLLBACK to discard the statements psycopg
-    has prepared on the connection. Under PostgreSQL's READ COMMITTED each statement sees a
-    snapshot of its own either way, so the answers are the same."""
-    if "db_session" not in g:
-        db = current_app.extensions["db"]
-        reads_only = has_request_context() and request.method in ("GET", "HEAD")
-        g.db_session = (db.read_sessions if reads_only else db.sessions)()
-{%- else %}
     """The session of the current request, opened on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db"].sessions()
-{%- endif %}
     return g.db_session
 
 

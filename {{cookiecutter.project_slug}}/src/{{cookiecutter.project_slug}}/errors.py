@@ -2,29 +2,27 @@
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask
+from flask import Response
+from flask import jsonify
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 {%- if cookiecutter.database == "postgresql" %}
-from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
-{%- else %}
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import ProgrammingError
 {%- endif %}
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import ServiceUnavailable
+
+from .{{ cookiecutter.database }} import database_error_reason
+from .{{ cookiecutter.database }} import schema_is_behind
 
 logger = logging.getLogger(__name__)
 # The database is down, restarting, unreachable or out of connections: the request may succeed
 # if retried, so it is a 503, not a 500.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 1
-{%- if cookiecutter.database == "postgresql" %}
-# A table or column the code uses does not exist: the migrations have not (all) run. PostgreSQL's
-# codes for undefined_table and undefined_column; any other ProgrammingError is a bug, a 500.
-SCHEMA_BEHIND = frozenset({"42P01", "42703"})
-{%- else %}
-# A table or column the code uses does not exist: the migrations have not (all) run. SQLite
-# reports it as an OperationalError, like a database it cannot open; these are its words.
-SCHEMA_BEHIND = ("no such table:", "no such column:")
-{%- endif %}
 INIT_DB = "flask --app {{ cookiecutter.project_slug }} init-db"
 
 
@@ -58,29 +56,6 @@ def _handle_http_error(error: HTTPException) -> Response:
     response.set_data(jsonify(body).get_data())
     response.content_type = "application/json"
     return response
-
-
-def database_error_reason(error: Exception) -> str:
-    """The driver's own words (refused, timed out, no such file), never the statement or its values."""
-    reason = getattr(error, "orig", None) or error
-{%- if cookiecutter.database == "postgresql" %}
-    # After an error of the server, psycopg quotes the statement around its position ("LINE 2:
-    # FROM users"): the server's primary message alone says what went wrong.
-    message = getattr(getattr(reason, "diag", None), "message_primary", None) or reason
-    return f"{type(reason).__name__}: {message}"
-{%- else %}
-    return f"{type(reason).__name__}: {reason}"
-{%- endif %}
-
-
-def schema_is_behind(error: Exception) -> bool:
-    """The statement needs a table or a column that the database lacks: `init-db` has not run,
-    or not since the migrations that add it shipped."""
-{%- if cookiecutter.database == "postgresql" %}
-    return getattr(getattr(error, "orig", None), "sqlstate", None) in SCHEMA_BEHIND
-{%- else %}
-    return isinstance(error, OperationalError) and str(error.orig).startswith(SCHEMA_BEHIND)
-{%- endif %}
 
 
 def _handle_database_unavailable(error: Exception) -> Response:

@@ -14,7 +14,8 @@ import uuid
 from typing import Any
 
 import orjson
-from flask import Flask, Response
+from flask import Flask
+from flask import Response
 from flask.json.provider import JSONProvider
 
 

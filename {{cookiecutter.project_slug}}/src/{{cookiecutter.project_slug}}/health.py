@@ -8,8 +8,10 @@ from sqlalchemy.exc import SQLAlchemyError
 {% if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
 from . import caching_redis
 {%- endif %}
-from .db import get_engine, schema_state
-from .errors import INIT_DB, database_error_reason
+from .db import get_engine
+from .db import schema_state
+from .errors import INIT_DB
+from .errors import database_error_reason
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

@@ -10,7 +10,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import has_request_context
+from flask import request
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # An incoming X-Request-ID is kept when it is short and plain; otherwise a new one is made.

@@ -1,9 +1,15 @@
 """The data model: users and their addresses."""
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, TypeDecorator
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import TypeDecorator
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from .db import Base
 
@@ -66,4 +72,9 @@ class Address(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     street: Mapped[str] = mapped_column(String(STREET_MAX))
     city: Mapped[str] = mapped_column(String(CITY_MAX))
-    user: Mapped[User] = relationship(back_populates="addresses"{% if cookiecutter.use_eager_loading %}, lazy="raise"{% endif %})
+    user: Mapped[User] = relationship(
+        back_populates="addresses",
+{%- if cookiecutter.use_eager_loading %}
+        lazy="raise",
+{%- endif %}
+    )

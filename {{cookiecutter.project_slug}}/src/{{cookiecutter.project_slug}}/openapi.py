@@ -7,33 +7,38 @@ can answer is listed, with its JSON error shape."""
 from typing import Any
 
 import msgspec
-from flask import Blueprint, current_app
+from flask import Blueprint
+from flask import current_app
 
 from . import schemas
 from .models import MAX_ID
-{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "offset" %}
-from .pagination_offset import MAX_PAGE
+{%- if cookiecutter.use_pagination %}
+from .pagination import per_page_parameter
+from .pagination_{{ cookiecutter.pagination_style }} import PAGE_PARAMETER
 {%- endif %}
 
 bp = Blueprint("openapi", __name__)
 REF = "#/components/schemas/{name}"
 
-# JSON strings, with backslashes and quotes spelled as \u escapes: valid Python whatever was typed.
-TITLE = {{ cookiecutter.project_name | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }}
-VERSION = {{ cookiecutter.version | tojson }}
-SUMMARY = {{ cookiecutter.description | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }}
-CONTACT = {
-    "name": {{ cookiecutter.author_name | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
-    "email": {{ cookiecutter.email | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
-}
-{%- if cookiecutter.open_source_license != "Not open source" %}
-LICENSE = {"name": "{{ cookiecutter.open_source_license }}", "identifier": "{{ cookiecutter.open_source_license }}"}
-{%- endif %}
 DESCRIPTION = """\
 Errors are JSON: `{"error": "<short-name>", "message": "<sentence>"}`, plus `details` naming
 each field on a 422. Every answer carries `X-Request-ID`: the request's own when it sent a
 short plain one, else a new one; quote it when reporting a problem. A method a path does not
 list is a 405 with `Allow`; `OPTIONS` on any path is a 204 with `Allow`."""
+# JSON strings, with backslashes and quotes spelled as \u escapes: valid Python whatever was typed.
+INFO = {
+    "title": {{ cookiecutter.project_name | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
+    "version": {{ cookiecutter.version | tojson }},
+    "summary": {{ cookiecutter.description | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
+    "description": DESCRIPTION,
+    "contact": {
+        "name": {{ cookiecutter.author_name | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
+        "email": {{ cookiecutter.email | tojson | replace('\\\\', '\\u005c') | replace('\\"', '\\u0022') }},
+    },
+{%- if cookiecutter.open_source_license != "Not open source" %}
+    "license": {"name": "{{ cookiecutter.open_source_license }}", "identifier": "{{ cookiecutter.open_source_license }}"},
+{%- endif %}
+}
 SCHEMAS = [
     schemas.UserCreate,
     schemas.UserUpdate,
@@ -108,16 +113,7 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": TITLE,
-            "version": VERSION,
-            "summary": SUMMARY,
-            "description": DESCRIPTION,
-            "contact": CONTACT,
-{%- if cookiecutter.open_source_license != "Not open source" %}
-            "license": LICENSE,
-{%- endif %}
-        },
+        "info": INFO,
         "servers": [{"url": "/", "description": "The server that serves this description"}],
         "security": [],  # no authentication: add a scheme here when the API gets one
         "tags": TAGS,
@@ -147,11 +143,11 @@ def build(config: dict[str, Any]) -> dict[str, Any]:
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
                     "A page of users in id order, with their addresses; follow `next_cursor`",
                     {200: "UserPage", 400: "Error"},
-                    parameters=[_per_page(config), CURSOR],
+                    parameters=[per_page_parameter(config), PAGE_PARAMETER],
 {%- elif cookiecutter.use_pagination %}
                     "A page of users in id order, with their addresses",
                     {200: "UserPage", 400: "Error"},
-                    parameters=[_per_page(config), PAGE],
+                    parameters=[per_page_parameter(config), PAGE_PARAMETER],
 {%- else %}
                     "Every user in id order, with their addresses",
                     {200: "UserList"},
@@ -236,13 +232,12 @@ def _operation(
     location: bool = False,
 ) -> dict[str, Any]:
     """An operation with these responses (status -> schema name); one that reads or writes the
-    database may also answer 503{% if cookiecutter.use_compression %}, and any may answer 406 (compression.py){% endif %}.
-    Every response carries X-Request-ID; a 201 its Location when the created resource has a URL
-    of its own (`location`)."""
+    database may also answer 503. Every response carries X-Request-ID; a 201 its Location when
+    the created resource has a URL of its own (`location`)."""
     if database:
         responses = {**responses, 503: "Error"}
 {%- if cookiecutter.use_compression %}
-    responses = {**responses, 406: "Error"}
+    responses = {**responses, 406: "Error"}  # any operation may be a 406 (compression.py)
 {%- endif %}
     operation: dict[str, Any] = {
         "operationId": operation_id,
@@ -268,41 +263,6 @@ def _operation(
     if body:
         operation["requestBody"] = {"required": True, "content": _content(body)}
     return operation
-{%- if cookiecutter.use_pagination %}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _per_page(config: dict[str, Any]) -> dict[str, Any]:
-    limits = {"maximum": config["PER_PAGE_MAX"], "default": config["PER_PAGE_DEFAULT"]}
-    schema = {"type": "integer", "minimum": 1, **limits}
-    return _query("per_page", schema, "How many users a page holds at most")
-{%- endif %}
-{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
-
-
-CURSOR = _query(
-    "cursor",
-    {"type": "string"},
-    "Where the page starts: the `next_cursor` of the page before; absent or empty for the first",
-)
-{%- elif cookiecutter.use_pagination %}
-
-
-PAGE = _query(
-    "page",
-    {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-    "The page, from 1; a page past the last is empty, with the current `total` and `pages`",
-)
-{%- endif %}
 
 
 def _ecma_patterns(schema: Any) -> Any:

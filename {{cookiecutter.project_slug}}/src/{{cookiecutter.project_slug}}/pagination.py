@@ -1,8 +1,11 @@
 """Pagination: every list answer is a bounded page; `per_page` is validated, never trusted."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from flask import current_app, request
+from flask import current_app
+from flask import request
 from werkzeug.exceptions import BadRequest
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -21,3 +24,15 @@ def int_arg(name: str, default: int, maximum: int) -> int:
 def per_page_arg() -> int:
     config = current_app.config
     return int_arg("per_page", config["PER_PAGE_DEFAULT"], config["PER_PAGE_MAX"])
+
+
+def per_page_parameter(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`per_page` as /openapi.json describes it, with the configured default and maximum."""
+    limits = {"maximum": config["PER_PAGE_MAX"], "default": config["PER_PAGE_DEFAULT"]}
+    return {
+        "name": "per_page",
+        "in": "query",
+        "required": False,
+        "description": "How many users a page holds at most",
+        "schema": {"type": "integer", "minimum": 1, **limits},
+    }

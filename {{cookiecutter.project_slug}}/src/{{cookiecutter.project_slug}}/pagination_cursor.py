@@ -7,13 +7,17 @@ The cursor is signed with SECRET_KEY: a tampered, forged or stale-format cursor 
 only ever becomes a bound integer.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from flask import current_app, request
-from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import Row, Select
+from flask import current_app
+from flask import request
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import Row
+from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.exceptions import BadRequest
 
@@ -22,6 +26,16 @@ from .models import MAX_ID
 from .pagination import per_page_arg
 
 CURSOR_VERSION = 1
+# `cursor` as /openapi.json describes it.
+PAGE_PARAMETER = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": (
+        "Where the page starts: the `next_cursor` of the page before; absent or empty for the first"
+    ),
+    "schema": {"type": "string"},
+}
 
 
 class Cursor(msgspec.Struct, forbid_unknown_fields=True):

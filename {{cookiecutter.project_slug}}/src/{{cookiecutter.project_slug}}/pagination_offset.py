@@ -5,16 +5,31 @@ Simple and random-access, but the database still walks every skipped row: a deep
 more than the first one. Choose the cursor style for large tables.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row
+from sqlalchemy import Select
+from sqlalchemy import func
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from .db import get_session
-from .pagination import int_arg, per_page_arg
+from .pagination import int_arg
+from .pagination import per_page_arg
 
 MAX_PAGE = 10**9
+# `page` as /openapi.json describes it.
+PAGE_PARAMETER = {
+    "name": "page",
+    "in": "query",
+    "required": False,
+    "description": (
+        "The page, from 1; a page past the last is empty, with the current `total` and `pages`"
+    ),
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+}
 
 
 def paginate(

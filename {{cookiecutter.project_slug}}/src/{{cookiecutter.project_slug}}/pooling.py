@@ -11,7 +11,8 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
+from sqlalchemy import create_engine
 from sqlalchemy.pool import QueuePool
 
 

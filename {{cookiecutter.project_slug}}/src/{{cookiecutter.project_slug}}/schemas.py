@@ -6,13 +6,18 @@ Schema. Responses are built as plain dicts, the fastest to encode; the fuzzing t
 response against these shapes."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
+from typing import Any
 
 import msgspec
 from sqlalchemy import Row
 
 from . import models
-from .models import CITY_MAX, EMAIL_MAX, MAX_ID, NAME_MAX, STREET_MAX
+from .models import CITY_MAX
+from .models import EMAIL_MAX
+from .models import MAX_ID
+from .models import NAME_MAX
+from .models import STREET_MAX
 
 # C0 and C1 controls, and the line and paragraph separators that some readers break lines on.
 CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"

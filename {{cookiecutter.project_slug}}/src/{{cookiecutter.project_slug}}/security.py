@@ -1,7 +1,8 @@
 """Response headers for a JSON API: browsers must not sniff a body into HTML or script, render
 it in a frame, or send the URL on; error answers are never stored by a cache on the way."""
 
-from flask import Flask, Response
+from flask import Flask
+from flask import Response
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -4,25 +4,45 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from email_validator import EmailNotValidError, validate_email
-from flask import Blueprint, Response, url_for
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import Blueprint
+from flask import Response
+from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import Row, Select, {% if cookiecutter.use_eager_loading %}bindparam, {% endif %}delete, select
+from sqlalchemy import Row
+from sqlalchemy import Select
+{%- if cookiecutter.use_eager_loading %}
+from sqlalchemy import bindparam
+{%- endif %}
+from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 {%- if cookiecutter.use_eager_loading %}
 from sqlalchemy.orm import selectinload
 {%- endif %}
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import Conflict, HTTPException, NotFound
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Map
 
 from .db import get_session
 from .errors import ValidationFailed
-from .models import ADDRESSES_MAX, EMAIL_MAX, MAX_ID, Address, User
+from .models import ADDRESSES_MAX
+from .models import EMAIL_MAX
+from .models import MAX_ID
+from .models import Address
+from .models import User
 {%- if cookiecutter.use_pagination %}
 from .pagination_{{ cookiecutter.pagination_style }} import paginate
 {%- endif %}
-from .schemas import AddressCreate, UserCreate, UserUpdate, address_to_dict, user_to_dict
+from .schemas import AddressCreate
+from .schemas import UserCreate
+from .schemas import UserUpdate
+from .schemas import address_to_dict
+from .schemas import user_to_dict
 from .validation import json_body
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
@@ -105,16 +125,10 @@ bp.add_url_rule("", view_func=UserCollection.as_view("users"))
 bp.add_url_rule("/<id:user_id>", view_func=UserItem.as_view("user"))
 bp.add_url_rule("/<id:user_id>/addresses", view_func=AddressCollection.as_view("addresses"))
 
-
+{% if cookiecutter.use_eager_loading %}
 def _user_query() -> Select[tuple[User]]:
-{%- if cookiecutter.use_eager_loading %}
     """Users with their addresses, loaded for all of them by one extra SELECT ... IN."""
     return select(User).options(selectinload(User.addresses))
-{%- else %}
-    """Users; their addresses load on first access, one query per user."""
-    return select(User)
-{%- endif %}
-{%- if cookiecutter.use_eager_loading %}
 
 
 # The list is read as plain rows (SQLAlchemy Core): a read-only answer needs no ORM objects,
@@ -147,6 +161,9 @@ def _users_to_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
             addresses.append({"id": address_id, "street": street, "city": city})
     return [user_to_dict(user, addresses_of[user.id]) for user in rows]
 {%- else %}
+def _user_query() -> Select[tuple[User]]:
+    """Users; their addresses load on first access, one query per user."""
+    return select(User)
 
 
 LIST_QUERY = _user_query()

@@ -2,11 +2,18 @@
 
 import contextlib
 import json
-from typing import Annotated, Any, TypeVar, get_args, get_origin
+from typing import Annotated
+from typing import Any
+from typing import TypeVar
+from typing import get_args
+from typing import get_origin
 
 import msgspec
-from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from flask import current_app
+from flask import request
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import UnsupportedMediaType
 
 from .errors import ValidationFailed
 

@@ -5,10 +5,12 @@ app's engine; the `alembic` command line connects to the database of this proces
 (DATABASE_URL), or writes the SQL out with `--sql`."""
 
 from alembic import context
-from sqlalchemy import Connection, TypeDecorator
+from sqlalchemy import Connection
+from sqlalchemy import TypeDecorator
 
 # models.py declares every table on Base.metadata, which autogenerate compares.
-from {{ cookiecutter.project_slug }} import create_app, db
+from {{ cookiecutter.project_slug }} import create_app
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.models import Base
 
 
@@ -26,7 +28,9 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_item=render_item,
 {%- if cookiecutter.database == "sqlite" %}
-        render_as_batch=True,  # SQLite alters a table by copying it: autogenerate writes that
+        # SQLite alters a table by copying it, and needs the names of its constraints for that
+        # (db.Base names every one): autogenerate writes that.
+        render_as_batch=True,
 {%- endif %}
     )
     with context.begin_transaction():
