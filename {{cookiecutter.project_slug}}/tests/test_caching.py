@@ -4,7 +4,8 @@ through the API or not."""
 from sql_counter import count_statements
 from sqlalchemy import insert
 
-from {{ cookiecutter.project_slug }} import caching, db
+from {{ cookiecutter.project_slug }} import caching
+from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.caching import cache
 from {{ cookiecutter.project_slug }}.models import User
 

@@ -8,7 +8,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.project_slug }} import db
-from {{ cookiecutter.project_slug }}.caching_redis import GENERATION_KEY, RedisProcess, cache
+from {{ cookiecutter.project_slug }}.caching_redis import GENERATION_KEY
+from {{ cookiecutter.project_slug }}.caching_redis import RedisProcess
+from {{ cookiecutter.project_slug }}.caching_redis import cache
 from {{ cookiecutter.project_slug }}.models import User
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"

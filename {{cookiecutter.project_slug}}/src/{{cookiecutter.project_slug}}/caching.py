@@ -18,9 +18,18 @@
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Response, g, request, request_finished
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import request
+from flask import request_finished
 
-from .caching_{{ cookiecutter.cache_backend }} import bump, cache, configure, current_generation, read, write
+from .caching_{{ cookiecutter.cache_backend }} import bump
+from .caching_{{ cookiecutter.cache_backend }} import cache
+from .caching_{{ cookiecutter.cache_backend }} import configure
+from .caching_{{ cookiecutter.cache_backend }} import current_generation
+from .caching_{{ cookiecutter.cache_backend }} import read
+from .caching_{{ cookiecutter.cache_backend }} import write
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 

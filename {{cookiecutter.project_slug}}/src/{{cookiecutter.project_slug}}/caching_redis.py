@@ -17,10 +17,12 @@ import time
 import uuid
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from flask_caching import Cache
 from redis.connection import AbstractConnection
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
+from redis.exceptions import ResponseError
 
 cache = Cache()
 GENERATION_KEY = "users:generation"

@@ -15,7 +15,8 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
+from flask import current_app
 from flask_caching import Cache
 
 cache = Cache()

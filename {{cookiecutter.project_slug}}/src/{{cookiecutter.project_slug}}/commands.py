@@ -8,10 +8,9 @@ import functools
 from collections.abc import Callable
 
 import click
-{%- if cookiecutter.use_caching %}
-from flask import Flask, current_app
-{%- else %}
 from flask import Flask
+{%- if cookiecutter.use_caching %}
+from flask import current_app
 {%- endif %}
 from flask.cli import with_appcontext
 from sqlalchemy import func
@@ -20,10 +19,9 @@ from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 {% if cookiecutter.use_caching %}
-from . import caching, db
-{%- else %}
-from . import db
+from . import caching
 {%- endif %}
+from . import db
 from .errors import DATABASE_UNAVAILABLE
 from .errors import database_error_reason
 from .models import ADDRESSES_MAX
