@@ -28,6 +28,7 @@ from .caching_{{ cookiecutter.cache_backend }} import bump
 from .caching_{{ cookiecutter.cache_backend }} import cache
 from .caching_{{ cookiecutter.cache_backend }} import configure
 from .caching_{{ cookiecutter.cache_backend }} import current_generation
+from .caching_{{ cookiecutter.cache_backend }} import invalidate_cache
 from .caching_{{ cookiecutter.cache_backend }} import read
 from .caching_{{ cookiecutter.cache_backend }} import write
 
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     cache.init_app(app)
     app.before_request(_serve_from_cache)
     request_finished.connect(_store_or_invalidate, app)
+    app.cli.add_command(invalidate_cache)
 
 
 def invalidate() -> bool:

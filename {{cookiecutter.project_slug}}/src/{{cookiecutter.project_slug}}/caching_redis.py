@@ -9,7 +9,8 @@ a restarted Redis reloads from disk are never served, not even by a worker that 
 outage.
 
 What caching.py uses: `cache`, `configure(app)`, `current_generation()`, `read(key)`,
-`write(key, value)` and `bump()`; health.py uses `ping()`.
+`write(key, value)`, `bump()` and the `invalidate-cache` command; health.py uses `ping()`,
+commands.py `invalidate_after_command()`.
 """
 
 import logging
@@ -17,8 +18,10 @@ import time
 import uuid
 from typing import Any
 
+import click
 from flask import Flask
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_caching import Cache
 from redis.connection import AbstractConnection
 from redis.exceptions import RedisError
@@ -91,6 +94,27 @@ def bump() -> bool:
     its entries until they expire (CACHE_DEFAULT_TIMEOUT), unless this is called again once
     Redis answers."""
     return write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # kept forever
+
+
+@click.command("invalidate-cache")
+@with_appcontext
+def invalidate_cache() -> None:
+    """Make every cached answer stale: run it after writing to the database outside the API."""
+    if not bump():
+        raise click.ClickException("Redis does not answer: nothing was invalidated.")
+    click.echo("Cache invalidated.")
+
+
+def invalidate_after_command(what: str) -> None:
+    """A command wrote `what` to the database: invalidate the cache, or warn for how long
+    cached answers may not show it when Redis does not answer."""
+    if not bump():
+        timeout = current_app.config["CACHE_DEFAULT_TIMEOUT"]
+        click.echo(
+            f"Warning: Redis does not answer: cached answers may not show {what} for up to "
+            f"{timeout} s (CACHE_DEFAULT_TIMEOUT); run `invalidate-cache` once it answers.",
+            err=True,
+        )
 
 
 def ping() -> bool:

@@ -7,7 +7,8 @@ gunicorn.conf.py makes): a write through one worker invalidates the caches of al
 command reaches them when it is given the same CACHE_GENERATION_FILE.
 
 What caching.py uses: `cache`, `configure(app)`, `current_generation()`, `read(key)`,
-`write(key, value)` and `bump()`.
+`write(key, value)`, `bump()` and the `invalidate-cache` command; commands.py uses
+`invalidate_after_command()`.
 """
 
 import mmap
@@ -15,8 +16,10 @@ import os
 import secrets
 from typing import Any
 
+import click
 from flask import Flask
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_caching import Cache
 
 cache = Cache()
@@ -48,6 +51,24 @@ def bump() -> bool:
     forks). Always True: memory cannot fail to answer."""
     current_app.extensions["users_cache_generation"].bump()
     return True
+
+
+@click.command("invalidate-cache")
+@with_appcontext
+def invalidate_cache() -> None:
+    """Make every cached answer stale: run it after writing to the database outside the API."""
+    if current_app.config["CACHE_GENERATION_FILE"] is None:
+        raise click.ClickException(
+            "CACHE_GENERATION_FILE is not set: this command cannot reach the server's cache. "
+            "Start gunicorn and this command with the same CACHE_GENERATION_FILE."
+        )
+    bump()
+    click.echo("Cache invalidated.")
+
+
+def invalidate_after_command(_what: str) -> None:
+    """A command wrote to the database: invalidate the cache (see bump for who sees it)."""
+    bump()
 
 
 class Generation:

@@ -1,27 +1,21 @@
-{%- if cookiecutter.use_caching -%}
-"""CLI: `flask --app {{ cookiecutter.project_slug }} init-db`, `... seed` and `... invalidate-cache`."""
-{%- else -%}
 """CLI: `flask --app {{ cookiecutter.project_slug }} init-db` and `... seed`."""
-{%- endif %}
 
 import functools
 from collections.abc import Callable
 
 import click
 from flask import Flask
-{%- if cookiecutter.use_caching %}
-from flask import current_app
-{%- endif %}
 from flask.cli import with_appcontext
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-{% if cookiecutter.use_caching %}
-from . import caching
-{%- endif %}
+
 from . import db
+{%- if cookiecutter.use_caching %}
+from .caching_{{ cookiecutter.cache_backend }} import invalidate_after_command
+{%- endif %}
 from .errors import DATABASE_UNAVAILABLE
 from .errors import database_error_reason
 from .models import ADDRESSES_MAX
@@ -32,9 +26,6 @@ from .models import User
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed)
-{%- if cookiecutter.use_caching %}
-    app.cli.add_command(invalidate_cache)
-{%- endif %}
 
 
 def _database_answers(command: Callable) -> Callable:
@@ -95,16 +86,8 @@ def seed(user_count: int, addresses_per_user: int) -> None:
     except IntegrityError:
         raise click.ClickException("A seeded email is taken already; nothing was added.") from None
     click.echo(f"Seeded {len(user_ids)} users with {addresses_per_user} addresses each.")
-{%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
-    if not caching.invalidate():
-        timeout = current_app.config["CACHE_DEFAULT_TIMEOUT"]
-        click.echo(
-            f"Warning: Redis does not answer: cached answers may not show the new users for up "
-            f"to {timeout} s (CACHE_DEFAULT_TIMEOUT); run `invalidate-cache` once it answers.",
-            err=True,
-        )
-{%- elif cookiecutter.use_caching %}
-    caching.invalidate()
+{%- if cookiecutter.use_caching %}
+    invalidate_after_command("the new users")
 {%- endif %}
 
 
@@ -113,23 +96,3 @@ def _insert_users(session, users: list[dict[str, str]]) -> list[int]:
         return []
     statement = insert(User).returning(User.id, sort_by_parameter_order=True)
     return list(session.scalars(statement, users))
-{%- if cookiecutter.use_caching %}
-
-
-@click.command("invalidate-cache")
-@with_appcontext
-def invalidate_cache() -> None:
-    """Make every cached answer stale: run it after writing to the database outside the API."""
-{%- if cookiecutter.cache_backend == "redis" %}
-    if not caching.invalidate():
-        raise click.ClickException("Redis does not answer: nothing was invalidated.")
-{%- else %}
-    if current_app.config["CACHE_GENERATION_FILE"] is None:
-        raise click.ClickException(
-            "CACHE_GENERATION_FILE is not set: this command cannot reach the server's cache. "
-            "Start gunicorn and this command with the same CACHE_GENERATION_FILE."
-        )
-    caching.invalidate()
-{%- endif %}
-    click.echo("Cache invalidated.")
-{%- endif %}
