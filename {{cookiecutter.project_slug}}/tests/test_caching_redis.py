@@ -4,32 +4,20 @@ import logging
 import uuid
 
 from sql_counter import count_statements
-from sqlalchemy import insert
 from sqlalchemy.engine import make_url
+from test_caching import emails
+from test_caching import write_behind_the_cache
 
 from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.caching_redis import GENERATION_KEY
 from {{ cookiecutter.project_slug }}.caching_redis import RedisProcess
 from {{ cookiecutter.project_slug }}.caching_redis import cache
-from {{ cookiecutter.project_slug }}.models import User
 
 REDIS_DOWN = "redis://127.0.0.1:1/0"
 
 
 def new_worker(make_app, **overrides):
     return make_app(**overrides).test_client()
-
-
-def emails(client) -> list[str]:
-    return [user["email"] for user in client.get("/api/users").json["items"]]
-
-
-def write_behind_the_cache(app, email: str) -> None:
-    """A write that does not go through the API: a script, a migration, another service."""
-    with app.app_context():
-        session = db.get_session()
-        session.execute(insert(User).values(name="Direct", email=email))
-        session.commit()
 
 
 def test_a_write_in_one_worker_is_seen_by_the_others(make_app, make_user, client):

@@ -8,24 +8,10 @@ import secrets
 import types
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from {{ cookiecutter.project_slug }} import db
-from {{ cookiecutter.project_slug }}.models import User
+from test_caching import emails
+from test_caching import write_behind_the_cache
 
 GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
-
-
-def emails(client) -> list[str]:
-    return [user["email"] for user in client.get("/api/users").json["items"]]
-
-
-def write_behind_the_cache(app, email: str) -> None:
-    """A write that does not go through the API: a script, a migration, another service."""
-    with app.app_context():
-        session = db.get_session()
-        session.execute(insert(User).values(name="Direct", email=email))
-        session.commit()
 
 
 def test_a_write_is_visible_even_after_the_full_cache_evicted_entries(make_app, seed):
