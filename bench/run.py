@@ -1,8 +1,10 @@
 """Benchmark the generated service: all techniques on, all off, each one alone, and a bare Flask
 app as the ceiling, side by side in one run on one machine.
 
-    python bench/run.py                       # about 12 minutes; writes docs/benchmarks.md
-    python bench/run.py --duration 5 --repeats 3 --output /tmp/benchmarks.md
+    python -m bench.run                       # about 12 minutes; writes docs/benchmarks.md
+    python -m bench.run --duration 5 --repeats 3 --output /tmp/benchmarks.md
+
+(from the template's folder: the benchmarks share the tests' harness, tests/harness.py)
 
 What it does:
 - bakes the projects with the template (the database option matches the database used);
@@ -22,7 +24,6 @@ import argparse
 import contextlib
 import csv
 import datetime
-import fcntl
 import json
 import os
 import platform
@@ -35,31 +36,33 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from tests.harness import (
+    ALL_OFF,
+    ALL_ON,
+    PACKAGE,
+    SECRET_KEY,
+    TOGGLES,
+    Gunicorn,
+    LogPipe,
+    ServiceMissing,
+    ThrowawayPostgres,
+    bake,
+    create_database,
+    init_db_and_seed,
+    project_env,
+    server_url,
+)
+from tests.options import TEMPLATE as ROOT
 
-from services import ServiceMissing, create_database, free_port, postgres  # noqa: E402
-
-F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's buffer size
-PACKAGE = "users_api"
-SECRET_KEY = "benchmark-secret-key-shared-by-every-worker"  # and by the deep-page cursor
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what current browsers send
 USERS, ADDRESSES, DEEP_USERS, PER_PAGE = 2_000, 3, 100_000, 50
-TECHNIQUES = {
-    "use_connection_pooling": "pooling",
-    "use_eager_loading": "eager-loading",
-    "use_pagination": "pagination",
-    "use_caching": "caching",
-    "use_fast_json": "fast-json",
-    "use_compression": "compression",
-    "use_async_logging": "async-logging",
-}
+# The name of a technique in a configuration's name (only-pooling, ...): the toggle's own
+# name without use_ (fast-json), but for these.
+SHORT_NAMES = {"use_connection_pooling": "pooling"}
 
 
 @dataclass(frozen=True)
@@ -77,17 +80,14 @@ class Config:
 
 
 def configs() -> list[Config]:
-    off = dict.fromkeys(TECHNIQUES, False)
-    on = dict.fromkeys(TECHNIQUES, True)
     found = [
-        Config("all-off", tuple(off.items())),
-        Config("all-on", tuple(on.items())),
-        Config("all-on-uncached", tuple((on | {"use_caching": False}).items())),
+        Config("all-off", tuple(ALL_OFF.items())),
+        Config("all-on", tuple(ALL_ON.items())),
+        Config("all-on-uncached", tuple((ALL_ON | {"use_caching": False}).items())),
     ]
-    found += [
-        Config(f"only-{short}", tuple((off | {option: True}).items()))
-        for option, short in TECHNIQUES.items()
-    ]
+    for toggle in TOGGLES:
+        short = SHORT_NAMES.get(toggle, toggle.removeprefix("use_").replace("_", "-"))
+        found.append(Config(f"only-{short}", tuple((ALL_OFF | {toggle: True}).items())))
     return found
 
 
@@ -107,7 +107,7 @@ class Scenario:
 
 
 # ---------------------------------------------------------------------------------------------
-# Databases
+# Databases and projects
 
 
 @contextlib.contextmanager
@@ -119,14 +119,11 @@ def databases(
     names = names or {"main": "bench_10x", "deep": "bench_10x_deep"}
     if kind in ("auto", "postgresql"):
         # Only a server named for the benchmark: it drops and creates databases on it.
-        os.environ.pop("DATABASE_URL", None)
-        if os.environ.get("BENCH_DATABASE_URL"):
-            os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
         try:
-            with postgres() as server_url:
+            with server_url(ThrowawayPostgres, os.environ.get("BENCH_DATABASE_URL")) as server:
                 yield (
                     "postgresql",
-                    {key: create_database(server_url, name) for key, name in names.items()},
+                    {key: create_database(server, name) for key, name in names.items()},
                 )
                 return
         except ServiceMissing:
@@ -136,10 +133,8 @@ def databases(
 
 
 def seed(project: Path, url: str, users: int) -> None:
-    flask = ["-m", "flask", "--app", PACKAGE]
-    run_in_project(project, url, [*flask, "init-db"], timeout=120)
-    seed = [*flask, "seed", "--users", str(users), "--addresses-per-user", str(ADDRESSES)]
-    run_in_project(project, url, seed, timeout=900)
+    env = project_env(project, DATABASE_URL=url)
+    init_db_and_seed(project, env, users, ADDRESSES, timeout=900)
     if url.startswith("postgresql"):
         import psycopg
         from sqlalchemy.engine import make_url
@@ -149,37 +144,16 @@ def seed(project: Path, url: str, users: int) -> None:
             connection.execute("VACUUM ANALYZE")
 
 
-# ---------------------------------------------------------------------------------------------
-# Projects and servers
-
-
-def bake(config: Config, database: str, workdir: Path, **choices: str) -> Path:
-    """The project of `config` on `database`; `choices` sets sub-choices (cache_backend, ...)."""
-    from cookiecutter.main import cookiecutter
-
-    output = workdir / "projects" / config.name
-    context = {**config.options, "database": database, **choices}
-    return Path(
-        cookiecutter(str(ROOT), no_input=True, output_dir=str(output), extra_context=context)
-    )
-
-
-def project_env(project: Path, url: str, **extra: str) -> dict[str, str]:
-    return dict(
-        os.environ,
-        PYTHONPATH=str(project / "src"),
-        DATABASE_URL=url,
-        SECRET_KEY=SECRET_KEY,
-        LOG_LEVEL="INFO",
-        **extra,
-    )
+def bake_config(config: Config, database: str, workdir: Path) -> Path:
+    """The project of `config` on `database`."""
+    return bake({**config.options, "database": database}, workdir / "projects" / config.name)
 
 
 def run_in_project(project: Path, url: str, args: list[str], timeout: float = 120) -> str:
     result = subprocess.run(
         [sys.executable, *args],
         cwd=project,
-        env=project_env(project, url),
+        env=project_env(project, DATABASE_URL=url),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -187,132 +161,6 @@ def run_in_project(project: Path, url: str, args: list[str], timeout: float = 12
     if result.returncode:
         raise RuntimeError(f"{' '.join(args)} failed in {project}:\n{result.stderr}")
     return result.stdout
-
-
-class Server:
-    """gunicorn with 2 sync workers on 127.0.0.1, started with the project's gunicorn.conf.py;
-    `settings` overrides those environment variables (WEB_CONCURRENCY, ...)."""
-
-    def __init__(
-        self,
-        name: str,
-        conf: Path,
-        cwd: Path,
-        env: dict[str, str],
-        app: str | None,
-        ready_path: str,
-        logdir: Path,
-        settings: dict[str, str] | None = None,
-    ) -> None:
-        self.port = free_port()
-        env = env | {
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "WEB_CONCURRENCY": "2",
-            "GUNICORN_WORKER_CLASS": "sync",
-            "GUNICORN_THREADS": "1",
-            "GUNICORN_MAX_REQUESTS": "0",  # no worker restarts in the middle of a measurement
-        }
-        env |= settings or {}
-        command = [sys.executable, "-m", "gunicorn", "-c", str(conf), *([app] if app else [])]
-        self.output = open(logdir / f"{name}.gunicorn.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=self.output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.ready_path = ready_path
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gunicorn exited with {self.process.returncode}: see {self.output.name}"
-                )
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if http_get(self.port, self.ready_path, "identity")[0] == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer in {timeout}s: see {self.output.name}")
-
-    def wait_idle(self, timeout: float = 120) -> None:
-        """Wait until the workers have finished the requests a load left behind: a sync worker
-        completes every request it accepted, even one whose client has gone."""
-        deadline = time.monotonic() + timeout
-        before = cpu_ticks(self.process.pid)
-        while time.monotonic() < deadline:
-            time.sleep(0.25)
-            now = cpu_ticks(self.process.pid)
-            if now - before <= 1:
-                return
-            before = now
-        print(f"warning: {self.output.name} still busy after {timeout}s", flush=True)
-
-    def stop(self) -> None:
-        """SIGTERM to the whole session (workers too, even if the master is gone), then KILL."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=35)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.output.close()
-
-
-def cpu_ticks(pid: int) -> int:
-    """CPU time used so far by a process and its children (gunicorn's workers), in ticks."""
-    total = 0
-    for process in [pid, *_children(pid)]:
-        with contextlib.suppress(OSError), open(f"/proc/{process}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
-
-
-def _children(pid: int) -> list[int]:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
-        return [int(child) for child in children.read().split()]
-    return []
-
-
-class SlowSink:
-    """A named pipe the servers log to, drained at `rate` bytes per second: a log collector
-    that falls behind. While draining fast, it empties the backlog between two loads."""
-
-    def __init__(self, path: Path, rate: float) -> None:
-        os.mkfifo(path)
-        self.path, self.rate = path, rate
-        self.fast = threading.Event()
-        self.last_read = time.monotonic()
-        self.bytes_read = 0
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            with open(self.path, "rb", buffering=0) as pipe:  # waits for a writer
-                with contextlib.suppress(OSError):  # a 4 KiB pipe, not 64: little slack
-                    fcntl.fcntl(pipe.fileno(), F_SETPIPE_SZ, 4096)
-                while chunk := pipe.read(1024):
-                    self.last_read = time.monotonic()
-                    self.bytes_read += len(chunk)
-                    if not self.fast.is_set():
-                        time.sleep(len(chunk) / self.rate)
-
-    def empty(self, quiet: float = 0.5, timeout: float = 120) -> int:
-        """Drain at full speed until nothing has arrived for `quiet` seconds; return the bytes
-        that were still waiting (in the pipe, or queued in an async logging process)."""
-        start = self.bytes_read
-        self.fast.set()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() - self.last_read < quiet and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.fast.clear()
-        return self.bytes_read - start
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,8 +218,6 @@ print(json.dumps(measured))
 
 
 def probe(project: Path, url: str, path: str) -> dict[str, float]:
-    import json
-
     code = PROBE.format(package=PACKAGE)
     return json.loads(run_in_project(project, url, ["-c", code, path, ACCEPT_ENCODING]))
 
@@ -508,46 +354,65 @@ def scenarios(all_configs: list[Config], cursor: str) -> list[Scenario]:
     return found
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per load (default 10)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds; medians are reported")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--database", choices=("auto", "postgresql", "sqlite"), default="auto")
-    parser.add_argument(
-        "--sink-rate",
-        type=float,
-        default=24_000,
-        help="bytes/s the slow log sink drains (default: ~5 ms per access line)",
+def benchmark_parser(
+    prog: str, description: str, duration: float, duration_help: str, connections: int, report: str
+) -> argparse.ArgumentParser:
+    """A parser with the options both benchmarks take: the load's length and width, the
+    database, and where the report goes."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    duration_help = f"{duration_help} (default {duration:g})"
+    parser.add_argument("--duration", type=float, default=duration, help=duration_help)
+    connections_help = f"concurrent clients (default {connections})"
+    parser.add_argument("--connections", type=int, default=connections, help=connections_help)
+    database_help = "auto: PostgreSQL when one is available, else SQLite"
+    databases = ("auto", "postgresql", "sqlite")
+    parser.add_argument("--database", choices=databases, default="auto", help=database_help)
+    output_help = f"the report (default docs/{report}; its raw numbers: the same name, .json)"
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / report, help=output_help)
+    return parser
+
+
+def parse_args() -> argparse.Namespace:
+    description = __doc__.splitlines()[0]
+    parser = benchmark_parser(
+        f"python -m {__spec__.name}", description, 10, "seconds per load", 16, "benchmarks.md"
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds; medians are reported")
+    sink_help = "bytes/s the slow log sink drains (default: ~5 ms per access line)"
+    parser.add_argument("--sink-rate", type=float, default=24_000, help=sink_help)
     parser.add_argument("--only", help="comma-separated scenario keys (for a quick look)")
     parser.add_argument("--render", type=Path, help="only write the report from this raw JSON")
     args = parser.parse_args()
+    if not args.render and (args.repeats < 1 or args.duration <= 0):
+        parser.error("--repeats and --duration must be positive")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     if args.render:
         write_report(json.loads(args.render.read_text()), args.output)
         return
-    if args.repeats < 1 or args.duration <= 0:
-        parser.error("--repeats and --duration must be positive")
     generator_name, load = load_generator()
     # A SIGTERM unwinds like Ctrl-C: the servers and the throwaway database are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-10x-"))
-    sink = SlowSink(workdir / "slow-sink.pipe", args.sink_rate)
+    sink = LogPipe(workdir / "slow-sink.pipe", args.sink_rate)
     with databases(args.database, workdir) as (database, urls):
         print(f"Working in {workdir}; database {database}; load with {generator_name}", flush=True)
-        servers: dict[tuple[str, str, str], Server] = {}
+        servers: dict[tuple[str, str, str], Gunicorn] = {}
         try:
             medians = measure(args, database, urls, workdir, sink, servers, load)
         finally:
-            sink.fast.set()  # nothing waits on the slow pipe while the servers stop
+            sink.full_speed.set()  # nothing waits on the slow pipe while the servers stop
             for server in servers.values():
                 server.stop()
+    sink.close()
     context = {
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
-        "command": "python bench/run.py" + "".join(f" {arg}" for arg in sys.argv[1:]),
+        "command": "python -m bench.run" + "".join(f" {arg}" for arg in sys.argv[1:]),
         "database": database,
         "generator": generator_name,
         "connections": args.connections,
@@ -573,7 +438,7 @@ def write_report(raw: dict, output: Path) -> None:
 def measure(args, database, urls, workdir, sink, servers, load) -> dict[str, dict]:
     """Bake, seed, serve, load: the medians of every chosen scenario."""
     all_configs = configs()
-    projects = {config.name: bake(config, database, workdir) for config in all_configs}
+    projects = {config.name: bake_config(config, database, workdir) for config in all_configs}
     print("Seeding ...", flush=True)
     seed(projects["all-off"], urls["main"], USERS)
     seed(projects["all-off"], urls["deep"], DEEP_USERS)
@@ -582,41 +447,59 @@ def measure(args, database, urls, workdir, sink, servers, load) -> dict[str, dic
     if args.only:
         keys = set(args.only.split(","))
         chosen = [scenario for scenario in chosen if scenario.key in keys]
+    serve(chosen, projects, urls, workdir, sink, servers)
+    facts = {scenario.key: response_facts(scenario, projects, urls, servers) for scenario in chosen}
+    runs = load_rounds(args, chosen, servers, sink, load)
+    return {
+        key: {metric: statistics.median(run[metric] for run in results) for metric in results[0]}
+        | {"errors": sum(run["errors"] for run in results)}
+        | facts[key]
+        for key, results in runs.items()
+    }
 
+
+def serve(chosen, projects, urls, workdir, sink, servers) -> None:
+    """Start a server for every (configuration, database, log sink) the scenarios use, each
+    logging to a file of its own or to the slow sink; wait until they all answer."""
     for scenario in chosen:
         if scenario.server in servers:
             continue
         name = "-".join(scenario.server)
-        log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
+        log = workdir / f"{name}.gunicorn.log"
         if scenario.config == "ceiling":
-            conf = projects["all-on"] / "gunicorn.conf.py"
-            env = dict(os.environ, PYTHONPATH=str(ROOT / "bench"), SECRET_KEY=SECRET_KEY)
-            server = Server(name, conf, ROOT / "bench", env, "ceiling:app", "/", workdir)
+            env = project_env(PYTHONPATH=str(ROOT / "bench"), SECRET_KEY=SECRET_KEY)
+            server = Gunicorn(projects["all-on"], env, log, app="ceiling:app", cwd=ROOT / "bench")
         else:
+            log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
             project = projects[scenario.config]
-            env = project_env(project, urls[scenario.database], LOG_FILE=str(log_file))
+            env = project_env(project, DATABASE_URL=urls[scenario.database], LOG_FILE=str(log_file))
             if scenario.sink == "quiet":  # where the time goes: the same, without access lines
                 env["LOG_LEVEL"] = "WARNING"
-            conf = project / "gunicorn.conf.py"
-            server = Server(name, conf, project, env, None, "/healthz", workdir)
+            server = Gunicorn(project, env, log)
         servers[scenario.server] = server
-    for server in servers.values():
-        server.wait_ready()
+    for (config, _, _), server in servers.items():
+        server.wait_ready("/" if config == "ceiling" else "/healthz")
 
-    facts: dict[str, dict] = {}
-    for scenario in chosen:
-        if scenario.config == "ceiling":
-            facts[scenario.key] = {"statements": 0, "connections": 0, "users": 0}
-        else:
-            project = projects[scenario.config]
-            facts[scenario.key] = probe(project, urls[scenario.database], scenario.path)
-        status, response = http_get(servers[scenario.server].port, scenario.path, ACCEPT_ENCODING)
-        assert status == 200, (scenario, response[:300])
-        facts[scenario.key]["bytes"] = len(response)
-        facts[scenario.key]["encoding"] = _header(response, b"content-encoding")
 
+def response_facts(scenario: Scenario, projects, urls, servers) -> dict:
+    """SQL statements, connections and users per request (measured in-process), and the bytes
+    and encoding of one response as it crosses the socket."""
+    if scenario.config == "ceiling":
+        facts = {"statements": 0, "connections": 0, "users": 0}
+    else:
+        facts = probe(projects[scenario.config], urls[scenario.database], scenario.path)
+    status, response = http_get(servers[scenario.server].port, scenario.path, ACCEPT_ENCODING)
+    assert status == 200, (scenario, response[:300])
+    facts["bytes"] = len(response)
+    facts["encoding"] = _header(response, b"content-encoding")
+    return facts
+
+
+def load_rounds(args, chosen, servers, sink, load) -> dict[str, list[dict[str, float]]]:
+    """Load every scenario once per round, in a new order each round; round 0 warms up,
+    unrecorded. Returns each scenario's results."""
     runs: dict[str, list[dict[str, float]]] = {scenario.key: [] for scenario in chosen}
-    for round_number in range(args.repeats + 1):  # round 0 warms up, unrecorded
+    for round_number in range(args.repeats + 1):
         duration = min(2.0, args.duration) if round_number == 0 else args.duration
         order = chosen[:]
         random.Random(round_number).shuffle(order)  # no scenario always follows the same one
@@ -638,12 +521,7 @@ def measure(args, database, urls, workdir, sink, servers, load) -> dict[str, dic
                 f"p50 {result['p50']:.2f} ms, socket errors {result['errors']}",
                 flush=True,
             )
-    return {
-        key: {metric: statistics.median(run[metric] for run in results) for metric in results[0]}
-        | {"errors": sum(run["errors"] for run in results)}
-        | facts[key]
-        for key, results in runs.items()
-    }
+    return runs
 
 
 def _header(response: bytes, name: bytes) -> str:
@@ -720,17 +598,150 @@ def closing_note(medians: dict[str, dict], users_per_s) -> list[str]:
     return ["", "## Closing note", "", *notes] if notes else []
 
 
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if a == a and b == b and b else "n/a"
+
+
+def gain(metric: str, words: str, lower_is_better: bool = False) -> Callable[[dict, dict], str]:
+    """The effect of a technique: how many times its `metric` beats the baseline's."""
+
+    def effect(on: dict, off: dict) -> str:
+        better, worse = (off, on) if lower_is_better else (on, off)
+        return f"{ratio(better[metric], worse[metric])} {words}"
+
+    return effect
+
+
+def growth(last: dict, first: dict) -> str:
+    """The last page's p50 against the first's: constant, or growing with the page number."""
+    constant = last["p50"] < 1.5 * first["p50"]
+    return f"last/first {last['p50'] / first['p50']:.2f}x" + (
+        " (constant)" if constant else " (grows)"
+    )
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A row of "Each technique alone": the scenario `alone` against `baseline`. The cells
+    `scenario` to `base` are format strings over the rows `on` and `off` (medians, with
+    users_per_s), `deep_users` and `sink_kb` (the slow log sink's rate)."""
+
+    technique: str
+    alone: str
+    baseline: str
+    scenario: str
+    measure: str
+    value: str
+    base: str
+    effect: Callable[[dict, dict], str]
+
+
+EFFECTS = [
+    Effect(
+        "eager loading",
+        "list:only-eager-loading",
+        "list:all-off",
+        "all 2,000 users with their addresses",
+        "SQL statements/request; users/s",
+        "{on[statements]:g}; {on[users_per_s]:,.0f}",
+        "{off[statements]:g}; {off[users_per_s]:,.0f}",
+        gain("users_per_s", "users/s"),
+    ),
+    Effect(
+        "connection pooling",
+        "one:only-pooling",
+        "one:all-off",
+        "`GET /api/users/1`",
+        "connections opened/request; requests/s",
+        "{on[connections]:g}; {on[rps]:,.0f}",
+        "{off[connections]:g}; {off[rps]:,.0f}",
+        gain("rps", "requests/s"),
+    ),
+    Effect(
+        "pagination (cursor)",
+        "deep-last:only-pagination",
+        "deep-first:only-pagination",
+        "first vs last page of {deep_users:,} users",
+        "p50 ms, last page; first page",
+        "{on[p50]:.2f}",
+        "{off[p50]:.2f}",
+        growth,
+    ),
+    Effect(
+        "pagination",
+        "list:only-pagination",
+        "list:all-off",
+        "the list endpoint: 50 users per page against all 2,000",
+        "p50 ms; bytes/response",
+        "{on[p50]:.2f}; {on[bytes]:,}",
+        "{off[p50]:.2f}; {off[bytes]:,}",
+        gain("p50", "lower p50", lower_is_better=True),
+    ),
+    Effect(
+        "caching",
+        "list:only-caching",
+        "list:all-off",
+        "the list endpoint, repeated (cache hits)",
+        "SQL statements/request; requests/s",
+        "{on[statements]:g}; {on[rps]:,.0f}",
+        "{off[statements]:g}; {off[rps]:,.0f}",
+        gain("rps", "requests/s"),
+    ),
+    Effect(
+        "fast JSON",
+        "list:only-fast-json",
+        "list:all-off",
+        "all 2,000 users (a large body to encode)",
+        "p50 ms",
+        "{on[p50]:.2f}",
+        "{off[p50]:.2f}",
+        gain("p50", "faster", lower_is_better=True),
+    ),
+    Effect(
+        "compression",
+        "list:only-compression",
+        "list:all-off",
+        "all 2,000 users",
+        "bytes/response ({on[encoding]})",
+        "{on[bytes]:,}",
+        "{off[bytes]:,}",
+        gain("bytes", "fewer bytes", lower_is_better=True),
+    ),
+    Effect(
+        "async logging",
+        "slow-sink:only-async-logging",
+        "slow-sink:all-off",
+        "`GET /healthz` (no database), the log sink draining {sink_kb:g} KB/s (about 5 ms per "
+        "access line); backlog: what was still queued when the load stopped, written out "
+        "afterwards",
+        "p50 ms; requests/s; backlog KB",
+        "{on[p50]:.2f}; {on[rps]:,.0f}; {on[backlog_kb]:,.0f}",
+        "{off[p50]:.2f}; {off[rps]:,.0f}; {off[backlog_kb]:,.0f}",
+        gain("p50", "lower p50", lower_is_better=True),
+    ),
+]
+
+
+def users_per_s(medians: dict[str, dict], key: str) -> float:
+    row = medians.get(key)
+    return row["rps"] * row["users"] if row else float("nan")
+
+
 def render(medians: dict[str, dict], context: dict) -> str:
-    get = medians.get
-
-    def users_per_s(key: str) -> float:
-        row = get(key)
-        return row["rps"] * row["users"] if row else float("nan")
-
-    def ratio(a: float, b: float) -> str:
-        return f"{a / b:.1f}x" if a == a and b == b and b else "n/a"
-
     lines = [
+        *heading(context),
+        *list_table(medians),
+        *effects_table(medians, context),
+        *access_log_table(medians),
+        *headlines(medians),
+        *closing_note(medians, lambda key: users_per_s(medians, key)),
+        *socket_errors(medians),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def heading(context: dict) -> list[str]:
+    return [
         "# Benchmarks",
         "",
         f"Measured {context['date']} with `{context['command']}` on {context['machine']}.",
@@ -741,6 +752,11 @@ def render(medians: dict[str, dict], context: dict) -> str:
         "the load generator runs on the same machine. "
         f"Data: {USERS:,} users with {ADDRESSES} addresses each; deep pages: {DEEP_USERS:,} users. "
         f"Requests send `Accept-Encoding: {ACCEPT_ENCODING}`.",
+    ]
+
+
+def list_table(medians: dict[str, dict]) -> list[str]:
+    lines = [
         "",
         "## The list endpoint, every configuration",
         "",
@@ -751,164 +767,86 @@ def render(medians: dict[str, dict], context: dict) -> str:
         "| SQL statements/request | users/response | users/s | users/s vs all-off |",
         "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
-    base = users_per_s("list:all-off")
+    base = users_per_s(medians, "list:all-off")
     for key, row in medians.items():
         if not (key.startswith("list:") or key == "ceiling"):
             continue
         name = "bare Flask (ceiling)" if key == "ceiling" else key.removeprefix("list:")
         users = row["users"] if key != "ceiling" else 0
+        per_s = users_per_s(medians, key)
         lines.append(
             f"| {name} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
             f"| {row['bytes']:,} | {row['encoding']} | {row['statements']:g} | {users or '-'} "
-            f"| {users_per_s(key) if users else 0:,.0f} | "
-            f"{ratio(users_per_s(key), base) if users else '-'} |"
+            f"| {per_s if users else 0:,.0f} | {ratio(per_s, base) if users else '-'} |"
         )
+    return lines
 
-    def technique(
-        name: str, scenario: str, measure: str, value: str, baseline: str, gain: str
-    ) -> str:
-        return f"| {name} | {scenario} | {measure} | {value} | {baseline} | {gain} |"
 
+def effects_table(medians: dict[str, dict], context: dict) -> list[str]:
     rows = []
-    if get("list:only-eager-loading") and get("list:all-off"):
-        on, off = medians["list:only-eager-loading"], medians["list:all-off"]
-        rows.append(
-            technique(
-                "eager loading",
-                "all 2,000 users with their addresses",
-                "SQL statements/request; users/s",
-                f"{on['statements']:g}; {users_per_s('list:only-eager-loading'):,.0f}",
-                f"{off['statements']:g}; {base:,.0f}",
-                ratio(users_per_s("list:only-eager-loading"), base) + " users/s",
-            )
+    for effect in EFFECTS:
+        if not (medians.get(effect.alone) and medians.get(effect.baseline)):
+            continue
+        on, off = (
+            medians[key] | {"users_per_s": users_per_s(medians, key)}
+            for key in (effect.alone, effect.baseline)
         )
-    if get("one:only-pooling") and get("one:all-off"):
-        on, off = medians["one:only-pooling"], medians["one:all-off"]
+        fields = {"on": on, "off": off, "deep_users": DEEP_USERS}
+        fields["sink_kb"] = context["sink_rate"] / 1000
+        cells = (effect.scenario, effect.measure, effect.value, effect.base)
+        scenario, measure, value, base = (cell.format(**fields) for cell in cells)
         rows.append(
-            technique(
-                "connection pooling",
-                "`GET /api/users/1`",
-                "connections opened/request; requests/s",
-                f"{on['connections']:g}; {on['rps']:,.0f}",
-                f"{off['connections']:g}; {off['rps']:,.0f}",
-                ratio(on["rps"], off["rps"]) + " requests/s",
-            )
+            f"| {effect.technique} | {scenario} | {measure} | {value} | {base} "
+            f"| {effect.effect(on, off)} |"
         )
-    if get("deep-first:only-pagination") and get("deep-last:only-pagination"):
-        first, last = medians["deep-first:only-pagination"], medians["deep-last:only-pagination"]
-        rows.append(
-            technique(
-                "pagination (cursor)",
-                f"first vs last page of {DEEP_USERS:,} users",
-                "p50 ms, last page; first page",
-                f"{last['p50']:.2f}",
-                f"{first['p50']:.2f}",
-                f"last/first {last['p50'] / first['p50']:.2f}x"
-                + (" (constant)" if last["p50"] < 1.5 * first["p50"] else " (grows)"),
-            )
-        )
-    if get("list:only-pagination") and get("list:all-off"):
-        on, off = medians["list:only-pagination"], medians["list:all-off"]
-        rows.append(
-            technique(
-                "pagination",
-                "the list endpoint: 50 users per page against all 2,000",
-                "p50 ms; bytes/response",
-                f"{on['p50']:.2f}; {on['bytes']:,}",
-                f"{off['p50']:.2f}; {off['bytes']:,}",
-                ratio(off["p50"], on["p50"]) + " lower p50",
-            )
-        )
-    if get("list:only-caching") and get("list:all-off"):
-        on = medians["list:only-caching"]
-        rows.append(
-            technique(
-                "caching",
-                "the list endpoint, repeated (cache hits)",
-                "SQL statements/request; requests/s",
-                f"{on['statements']:g}; {on['rps']:,.0f}",
-                f"{medians['list:all-off']['statements']:g}; {medians['list:all-off']['rps']:,.0f}",
-                ratio(on["rps"], medians["list:all-off"]["rps"]) + " requests/s",
-            )
-        )
-    if get("list:only-fast-json") and get("list:all-off"):
-        on, off = medians["list:only-fast-json"], medians["list:all-off"]
-        rows.append(
-            technique(
-                "fast JSON",
-                "all 2,000 users (a large body to encode)",
-                "p50 ms",
-                f"{on['p50']:.2f}",
-                f"{off['p50']:.2f}",
-                ratio(off["p50"], on["p50"]) + " faster",
-            )
-        )
-    if get("list:only-compression") and get("list:all-off"):
-        on, off = medians["list:only-compression"], medians["list:all-off"]
-        rows.append(
-            technique(
-                "compression",
-                "all 2,000 users",
-                f"bytes/response ({on['encoding']})",
-                f"{on['bytes']:,}",
-                f"{off['bytes']:,}",
-                ratio(off["bytes"], on["bytes"]) + " fewer bytes",
-            )
-        )
-    if get("slow-sink:only-async-logging") and get("slow-sink:all-off"):
-        on, off = medians["slow-sink:only-async-logging"], medians["slow-sink:all-off"]
-        rate = context["sink_rate"] / 1000
-        rows.append(
-            technique(
-                "async logging",
-                f"`GET /healthz` (no database), the log sink draining {rate:g} KB/s "
-                "(about 5 ms per access line); backlog: what was still queued when the "
-                "load stopped, written out afterwards",
-                "p50 ms; requests/s; backlog KB",
-                f"{on['p50']:.2f}; {on['rps']:,.0f}; {on['backlog_kb']:,.0f}",
-                f"{off['p50']:.2f}; {off['rps']:,.0f}; {off['backlog_kb']:,.0f}",
-                ratio(off["p50"], on["p50"]) + " lower p50",
-            )
-        )
-    if rows:
-        lines += [
-            "",
-            "## Each technique alone, where it matters",
-            "",
-            "Each project has only that technique on; the baseline is all-off in the same scenario.",
-            "",
-            "| technique | scenario | measure | technique alone | all-off | effect |",
-            "|---|---|---|---:|---:|---|",
-            *rows,
-        ]
+    if not rows:
+        return []
+    return [
+        "",
+        "## Each technique alone, where it matters",
+        "",
+        "Each project has only that technique on; the baseline is all-off in the same scenario.",
+        "",
+        "| technique | scenario | measure | technique alone | all-off | effect |",
+        "|---|---|---|---:|---:|---|",
+        *rows,
+    ]
 
-    quiet = [key for key in ("quiet:all-on", "quiet:all-on-uncached") if get(key)]
-    if quiet:
-        lines += [
-            "",
-            "## Where the time goes: the access log",
-            "",
-            "The same servers' twins with `LOG_LEVEL=WARNING`, so without the one access line "
-            "per request (asynchronous, to a file).",
-            "",
-            "| configuration | requests/s with the access log | without | share of the time "
-            "spent on the access log | without, vs the ceiling |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for key in quiet:
-            name = key.removeprefix("quiet:")
-            logged, silent = medians.get(f"list:{name}"), medians[key]
-            if not logged:
-                continue
-            share = 1 - logged["rps"] / silent["rps"]
-            ceiling = (
-                f"{silent['rps'] / medians['ceiling']['rps']:.0%}" if get("ceiling") else "n/a"
-            )
-            lines.append(
-                f"| {name} | {logged['rps']:,.0f} | {silent['rps']:,.0f} | {share:.0%} | {ceiling} |"
-            )
 
-    lines += ["", "## Headline ratios", ""]
+def access_log_table(medians: dict[str, dict]) -> list[str]:
+    quiet = [key for key in ("quiet:all-on", "quiet:all-on-uncached") if medians.get(key)]
+    if not quiet:
+        return []
+    lines = [
+        "",
+        "## Where the time goes: the access log",
+        "",
+        "The same servers' twins with `LOG_LEVEL=WARNING`, so without the one access line "
+        "per request (asynchronous, to a file).",
+        "",
+        "| configuration | requests/s with the access log | without | share of the time "
+        "spent on the access log | without, vs the ceiling |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for key in quiet:
+        name = key.removeprefix("quiet:")
+        logged, silent = medians.get(f"list:{name}"), medians[key]
+        if not logged:
+            continue
+        share = 1 - logged["rps"] / silent["rps"]
+        ceiling = (
+            f"{silent['rps'] / medians['ceiling']['rps']:.0%}" if medians.get("ceiling") else "n/a"
+        )
+        lines.append(
+            f"| {name} | {logged['rps']:,.0f} | {silent['rps']:,.0f} | {share:.0%} | {ceiling} |"
+        )
+    return lines
+
+
+def headlines(medians: dict[str, dict]) -> list[str]:
+    get = medians.get
+    base = users_per_s(medians, "list:all-off")
+    lines = ["", "## Headline ratios", ""]
     if get("list:all-on") and get("ceiling"):
         lines.append(
             f"- Cached list page (all-on) at **{medians['list:all-on']['rps'] / medians['ceiling']['rps']:.0%}** "
@@ -916,20 +854,23 @@ def render(medians: dict[str, dict], context: dict) -> str:
         )
     if get("list:all-on-uncached") and get("list:all-off"):
         lines.append(
-            f"- Uncached page of 50 users (all-on except caching): **{ratio(users_per_s('list:all-on-uncached'), base)}** "
+            f"- Uncached page of 50 users (all-on except caching): **{ratio(users_per_s(medians, 'list:all-on-uncached'), base)}** "
             "the all-off project's users delivered per second (target: at least 10x)."
         )
     if get("list:all-on") and get("list:all-off"):
         lines.append(
-            f"- All-on, cached: **{ratio(users_per_s('list:all-on'), base)}** the all-off "
+            f"- All-on, cached: **{ratio(users_per_s(medians, 'list:all-on'), base)}** the all-off "
             "project's users per second (the same page over and over, from the cache)."
         )
-    lines += closing_note(medians, users_per_s)
+    return lines
+
+
+def socket_errors(medians: dict[str, dict]) -> list[str]:
     errors = {key: row["errors"] for key, row in medians.items() if row["errors"]}
-    if errors:
-        lines += ["", "wrk socket errors (connect, read, write or timeout), summed over rounds: "]
-        lines += [f"- {key}: {count}" for key, count in errors.items()]
-    return "\n".join(lines) + "\n"
+    if not errors:
+        return []
+    lines = ["", "wrk socket errors (connect, read, write or timeout), summed over rounds: "]
+    return lines + [f"- {key}: {count}" for key, count in errors.items()]
 
 
 if __name__ == "__main__":

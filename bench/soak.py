@@ -3,8 +3,10 @@
 A bounded run of mixed reads and writes, then a check that no write was lost and that the
 workers' memory levels off.
 
-    python bench/soak.py                      # 60 s, 64 connections; writes docs/soak.md
-    python bench/soak.py --duration 300 --connections 32 --database sqlite
+    python -m bench.soak                      # 60 s, 64 connections; writes docs/soak.md
+    python -m bench.soak --duration 300 --connections 32 --database sqlite
+
+(from the template's folder, like bench/run.py)
 
 What it does:
 - bakes the all-on project (every toggle on, default sub-choices) with the Redis cache when a
@@ -52,14 +54,21 @@ from pathlib import Path
 
 import brotli
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import run
+from tests.harness import (
+    ALL_ON,
+    Gunicorn,
+    ServiceMissing,
+    ThrowawayRedis,
+    bake,
+    children,
+    cpu_ticks,
+    gunicorn,
+    project_env,
+    server_url,
+)
 
-import run  # noqa: E402  (bench/run.py; it puts tests/ on sys.path)
-
-from services import ServiceMissing, redis  # noqa: E402
-
-ROOT = run.ROOT
-USERS = run.USERS  # seeded, with run.ADDRESSES addresses each; never written by the load
+USERS, ADDRESSES = run.USERS, run.ADDRESSES  # seeded; never written by the load
 PER_PAGE = 50
 MISSING_ID = 2_000_000_000  # a valid id (below 2**31) that no user will have
 MIB = 1024 * 1024
@@ -372,7 +381,7 @@ def rss_kib(pid: int) -> int | None:
 def sample_workers(master: int) -> dict[int, int]:
     """{worker pid: RSS in KiB} for the gunicorn master's children."""
     found = {}
-    for pid in run._children(master):
+    for pid in children(master):
         kib = rss_kib(pid)
         if kib is not None:
             found[pid] = kib
@@ -429,56 +438,73 @@ def walk_list(port: int, timeout: float) -> list[dict]:
         http.close()
 
 
+class ReadBack:
+    """Every user the clients created, read back by 8 threads: as last written, or a 404 once
+    deleted. Users with a write left unanswered are skipped (their state is unknown)."""
+
+    def __init__(self, port: int, timeout: float, users: list[Own]) -> None:
+        self.port, self.timeout = port, timeout
+        self.queue = list(users)
+        self.lock = threading.Lock()
+        self.lost: list[dict] = []
+        self.checked = {"users": 0, "addresses": 0, "deleted": 0, "uncertain_skipped": 0}
+
+    def run(self) -> "ReadBack":
+        threads = [threading.Thread(target=self._work) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self
+
+    def _work(self) -> None:
+        http = Connection(self.port, self.timeout)
+        while (user := self._next()) is not None:
+            if user.uncertain:
+                with self.lock:
+                    self.checked["uncertain_skipped"] += 1
+                continue
+            problem = self._problem(http, user)
+            with self.lock:
+                if user.deleted:
+                    self.checked["deleted"] += 1
+                else:
+                    self.checked["users"] += 1
+                    self.checked["addresses"] += len(user.addresses)
+                if problem:
+                    self.lost.append({"id": user.id, "email": user.email, "problem": problem})
+        http.close()
+
+    def _next(self) -> Own | None:
+        with self.lock:
+            return self.queue.pop() if self.queue else None
+
+    @staticmethod
+    def _problem(http: Connection, user: Own) -> str:
+        """What the service answers for `user` that it should not ("" when nothing)."""
+        try:
+            status, _, body, _ = http.request("GET", f"/api/users/{user.id}")
+        except Failed as error:
+            return f"no answer ({error})"
+        if user.deleted:
+            return "" if status == 404 else f"deleted, but GET answers {status}"
+        if status != 200:
+            return f"created (201), GET answers {status}"
+        return _differences(user, body)
+
+
 def verify(port: int, timeout: float, tallies: list[Tally], seeded: list) -> dict:
     """Read back every write; walk the whole list."""
     users = [user for tally in tallies for user in tally.users]
-    lost: list[dict] = []
-    checked = {"users": 0, "addresses": 0, "deleted": 0, "uncertain_skipped": 0}
-    lock = threading.Lock()
-    queue = list(users)
+    read_back = ReadBack(port, timeout, users).run()
+    return {"checked": read_back.checked, "lost": read_back.lost} | check_the_list(
+        walk_list(port, timeout), tallies, users, seeded
+    )
 
-    def check() -> None:
-        http = Connection(port, timeout)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                user = queue.pop()
-            if user.uncertain:
-                with lock:
-                    checked["uncertain_skipped"] += 1
-                continue
-            path = f"/api/users/{user.id}"
-            try:
-                status, _, body, _ = http.request("GET", path)
-            except Failed as error:
-                problem = f"no answer ({error})"
-            else:
-                if user.deleted:
-                    problem = "" if status == 404 else f"deleted, but GET answers {status}"
-                elif status != 200:
-                    problem = f"created (201), GET answers {status}"
-                else:
-                    problem = _differences(user, body)
-            with lock:
-                if user.deleted:
-                    checked["deleted"] += 1
-                else:
-                    checked["users"] += 1
-                    checked["addresses"] += len(user.addresses)
-                if problem:
-                    lost.append({"id": user.id, "email": user.email, "problem": problem})
-        http.close()
 
-    threads = [threading.Thread(target=check) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    # The whole list: seeded + created - deleted, each once; unknown users are phantoms (a
-    # create whose answer was lost, if its email is among the uncertain ones).
-    listed = walk_list(port, timeout)
+def check_the_list(listed: list[dict], tallies: list[Tally], users: list[Own], seeded) -> dict:
+    """The whole list: seeded + created - deleted, each once; unknown users are phantoms (a
+    create whose answer was lost, if its email is among the uncertain ones)."""
     ids = [user["id"] for user in listed]
     by_email = {user["email"]: user for user in listed}
     uncertain = {email for tally in tallies for email in tally.uncertain_creates}
@@ -490,8 +516,6 @@ def verify(port: int, timeout: float, tallies: list[Tally], seeded: list) -> dic
         user["id"] for user in listed if user["id"] not in known and user["email"] not in uncertain
     ]
     return {
-        "checked": checked,
-        "lost": lost,
         "listed": len(listed),
         "list_duplicates": len(ids) - len(set(ids)),
         "list_ordered": ids == sorted(ids),
@@ -546,31 +570,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def summarize(tallies: list[Tally], elapsed: float) -> dict:
-    kinds = {}
-    every: list[float] = []
-    for kind in MIX:
-        latencies = [ms for tally in tallies for ms in tally.latencies.get(kind, [])]
-        every += latencies
-        statuses: dict[str, int] = {}
-        for tally in tallies:
-            for status, count in tally.statuses.get(kind, {}).items():
-                statuses[status] = statuses.get(status, 0) + count
-        failures = sum(
-            count
-            for tally in tallies
-            for key, count in tally.failures.items()
-            if key.startswith(kind + ":")
-        )
-        kinds[kind] = {
-            "answered": len(latencies),
-            "failed": failures,
-            "expected_status": EXPECTED[kind],
-            "statuses": statuses,
-            "unexpected": sum(c for s, c in statuses.items() if s != str(EXPECTED[kind])),
-            "p50_ms": percentile(latencies, 0.5),
-            "p99_ms": percentile(latencies, 0.99),
-            "max_ms": max(latencies, default=float("nan")),
-        }
+    kinds = {kind: summarize_kind(tallies, kind) for kind in MIX}
+    every = [ms for kind in MIX for tally in tallies for ms in tally.latencies.get(kind, [])]
     failures: dict[str, int] = {}
     for tally in tallies:
         for key, count in tally.failures.items():
@@ -595,6 +596,30 @@ def summarize(tallies: list[Tally], elapsed: float) -> dict:
         "kinds": kinds,
         "unexpected_examples": [example for tally in tallies for example in tally.unexpected][:20],
         "inconsistent_reads": [case for tally in tallies for case in tally.inconsistent],
+    }
+
+
+def summarize_kind(tallies: list[Tally], kind: str) -> dict:
+    latencies = [ms for tally in tallies for ms in tally.latencies.get(kind, [])]
+    statuses: dict[str, int] = {}
+    for tally in tallies:
+        for status, count in tally.statuses.get(kind, {}).items():
+            statuses[status] = statuses.get(status, 0) + count
+    failures = sum(
+        count
+        for tally in tallies
+        for key, count in tally.failures.items()
+        if key.startswith(kind + ":")
+    )
+    return {
+        "answered": len(latencies),
+        "failed": failures,
+        "expected_status": EXPECTED[kind],
+        "statuses": statuses,
+        "unexpected": sum(c for s, c in statuses.items() if s != str(EXPECTED[kind])),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
     }
 
 
@@ -630,10 +655,19 @@ def _ms(value: float) -> str:
 
 
 def render(result: dict) -> str:
-    context, load, check, memory = (result[k] for k in ("context", "load", "verify", "memory"))
-    failed = result["failed"]
-    errors = sum(load["connection_errors"].values())
     lines = [
+        *heading(result),
+        *load_section(result["load"]),
+        *writes_section(result["verify"]),
+        *memory_section(result["memory"], result["context"]),
+        *findings_section(result),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def heading(result: dict) -> list[str]:
+    context, load, failed = result["context"], result["load"], result["failed"]
+    return [
         "# Soak",
         "",
         f"`{context['command']}` on {context['date']}: {context['machine']}.",
@@ -641,7 +675,7 @@ def render(result: dict) -> str:
         f"All-on project on {context['database']}, cache backend {context['cache_backend']}; "
         f"gunicorn {context['workers']} {context['worker_class']} workers x "
         f"{context['threads']} threads, DB_POOL_SIZE {context['pool_size']}, no max_requests; "
-        f"{context['seeded_users']:,} seeded users x {run.ADDRESSES} addresses; "
+        f"{context['seeded_users']:,} seeded users x {ADDRESSES} addresses; "
         f"{context['connections']} keep-alive clients (Python threads, http.client, "
         f"{context['timeout']:g} s timeout) for {context['duration']:g} s "
         f"(cap {context['max_requests']:,} requests), on the same machine. CPU used during "
@@ -655,6 +689,12 @@ def render(result: dict) -> str:
         ),
         "",
         "**Result: " + ("FAILED: " + "; ".join(failed) if failed else "passed") + ".**",
+    ]
+
+
+def load_section(load: dict) -> list[str]:
+    errors = sum(load["connection_errors"].values())
+    lines = [
         "",
         "## Load",
         "",
@@ -681,8 +721,12 @@ def render(result: dict) -> str:
             f"{row['failed']} | {_ms(row['p50_ms'])} | {_ms(row['p99_ms'])} | "
             f"{_ms(row['max_ms'])} |"
         )
+    return lines
+
+
+def writes_section(check: dict) -> list[str]:
     checked = check["checked"]
-    lines += [
+    lines = [
         "",
         "## Writes",
         "",
@@ -697,8 +741,11 @@ def render(result: dict) -> str:
         f"creates without an answer: {check['uncertain_creates']} "
         f"({check['uncertain_creates_found']} of them present).",
     ]
-    lines += [f"  - lost: {case}" for case in check["lost"][:10]]
-    lines += [
+    return lines + [f"  - lost: {case}" for case in check["lost"][:10]]
+
+
+def memory_section(memory: dict, context: dict) -> list[str]:
+    lines = [
         "",
         "## Memory",
         "",
@@ -722,11 +769,16 @@ def render(result: dict) -> str:
         )
     if memory["replaced_workers"]:
         lines.append(f"\nWorkers replaced during the run: {memory['replaced_workers']}.")
-    gunicorn = result["gunicorn"]
-    lines += [
+    return lines
+
+
+def findings_section(result: dict) -> list[str]:
+    """gunicorn's events; the first unexpected answers, inconsistent reads and logged errors."""
+    load, gunicorn_log = result["load"], result["gunicorn"]
+    lines = [
         "",
-        f"gunicorn: {gunicorn['booted_workers']} workers booted, "
-        f"{gunicorn['worker_timeouts']} worker timeouts.",
+        f"gunicorn: {gunicorn_log['booted_workers']} workers booted, "
+        f"{gunicorn_log['worker_timeouts']} worker timeouts.",
     ]
     if load["unexpected_examples"]:
         lines += ["", "## Unexpected answers (first ones)", ""]
@@ -738,18 +790,18 @@ def render(result: dict) -> str:
         lines += ["", "## Errors logged by the service (first distinct ones)", "", "```"]
         lines += [error.rstrip()[-3000:] for error in result["app_errors"]]
         lines += ["```"]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
 # The run
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=60, help="seconds of load (60)")
-    parser.add_argument("--connections", type=int, default=64, help="concurrent clients (64)")
-    parser.add_argument("--database", choices=("auto", "postgresql", "sqlite"), default="auto")
+def parse_args() -> argparse.Namespace:
+    description = __doc__.splitlines()[0]
+    parser = run.benchmark_parser(
+        f"python -m {__spec__.name}", description, 60, "seconds of load", 64, "soak.md"
+    )
     parser.add_argument(
         "--cache-backend",
         choices=("auto", "redis", "simple"),
@@ -767,139 +819,134 @@ def main() -> int:
         default=10,
         help="MiB a worker may still grow in the second half (10)",
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "soak.md")
     args = parser.parse_args()
     if args.duration < 10 or args.connections < 1 or args.max_requests < 1:
         parser.error("--duration must be at least 10 s, --connections and --max-requests >= 1")
-    warmup = args.warmup if args.warmup is not None else min(10.0, args.duration / 6)
-    if not 0 <= warmup < args.duration:
+    if args.warmup is None:
+        args.warmup = min(10.0, args.duration / 6)
+    if not 0 <= args.warmup < args.duration:
         parser.error("--warmup must be shorter than --duration")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
+    return args
 
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     workdir = Path(tempfile.mkdtemp(prefix="soak-10x-"))
     try:
         with contextlib.ExitStack() as stack:
-            redis_url = None
-            if args.cache_backend != "simple":
-                try:
-                    redis_url = stack.enter_context(redis())
-                except ServiceMissing as missing:
-                    if args.cache_backend == "redis":
-                        raise
-                    print(f"No Redis ({missing}): per-process cache, one worker", flush=True)
-            database, urls = stack.enter_context(
-                run.databases(args.database, workdir, names={"main": "soak_10x"})
-            )
-            url = urls["main"]
-            backend = "redis" if redis_url else "simple"
-            # With a per-process cache a write invalidates only its own worker: one worker, or
-            # the read-back would see other workers' stale copies (the generated README says so).
-            workers = args.workers or (2 if redis_url else 1)
-            threads = args.threads or max(1, math.ceil(args.connections / workers))
-            print(f"Working in {workdir}; {database}, cache {backend}", flush=True)
-            project = bake_all_on(database, backend, workdir)
-            print("Migrating and seeding ...", flush=True)
-            run.seed(project, url, USERS)
-            log = workdir / "soak.log"
-            extra = {"LOG_FILE": str(log), "DB_POOL_SIZE": str(threads)}
-            if redis_url:
-                extra |= {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"soak-{os.getpid()}:"}
-            settings = {
-                "WEB_CONCURRENCY": str(workers),
-                "GUNICORN_WORKER_CLASS": "gthread",
-                "GUNICORN_THREADS": str(threads),
-            }
-            env = run.project_env(project, url, **extra)
-            server = run.Server(
-                "soak",
-                project / "gunicorn.conf.py",
-                project,
-                env,
-                None,
-                "/healthz",
-                workdir,
-                settings,
-            )
-            try:
-                server.wait_ready()
-                seeded = [
-                    (user["id"], user["email"]) for user in walk_list(server.port, args.timeout)
-                ]
-                print(
-                    f"Serving on 127.0.0.1:{server.port}: {workers} gthread workers x {threads} "
-                    f"threads; {len(seeded):,} users; load for {args.duration:g} s, "
-                    f"{args.connections} connections",
-                    flush=True,
-                )
-                server_cpu = run.cpu_ticks(server.process.pid)
-                client_cpu = time.process_time()
-                tallies, marks, elapsed = drive(args, server, seeded, warmup)
-                server_cpu = (run.cpu_ticks(server.process.pid) - server_cpu) / TICKS
-                client_cpu = time.process_time() - client_cpu
-                server.wait_idle()
-                print("Checking every write ...", flush=True)
-                checked = verify(server.port, args.timeout, tallies, seeded)
-            finally:
-                server.stop()
+            server, context = serve(args, workdir, stack)
+            measured = soak(args, server, context)
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: everything was stopped
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     except Exception:
         print(f"Logs kept in {workdir}", file=sys.stderr, flush=True)
         raise
-    context = {
-        "date": datetime.date.today().isoformat(),
-        "machine": run.machine(),
-        "command": "python bench/soak.py" + "".join(f" {arg}" for arg in sys.argv[1:]),
-        "database": database,
-        "cache_backend": backend,
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "pool_size": threads,
+    result = {
+        "context": {
+            "date": datetime.date.today().isoformat(),
+            "machine": run.machine(),
+            "command": "python -m bench.soak" + "".join(f" {arg}" for arg in sys.argv[1:]),
+        }
+        | context
+        | measured["context"],
+        "load": summarize(measured["tallies"], measured["elapsed"]),
+        "verify": measured["checked"],
+        "memory": memory_verdict(measured["marks"], args.memory_threshold)
+        | {"samples": measured["marks"]["series"]},
+        "gunicorn": gunicorn_events(workdir / "soak.gunicorn.log"),
+        "app_errors": app_errors(workdir / "soak.log"),
+    }
+    result["failed"] = verdict(result)
+    return write_report(args.output, result, workdir)
+
+
+def serve(args, workdir: Path, stack: contextlib.ExitStack) -> tuple[Gunicorn, dict]:
+    """The all-on project, baked, seeded and served (until `stack` closes), with a Redis cache
+    when there is a Redis; the run's context so far."""
+    redis_url = None
+    if args.cache_backend != "simple":
+        try:
+            redis_url = stack.enter_context(server_url(ThrowawayRedis, os.environ.get("REDIS_URL")))
+        except ServiceMissing as missing:
+            if args.cache_backend == "redis":
+                raise
+            print(f"No Redis ({missing}): per-process cache, one worker", flush=True)
+    database, urls = stack.enter_context(
+        run.databases(args.database, workdir, names={"main": "soak_10x"})
+    )
+    backend = "redis" if redis_url else "simple"
+    # With a per-process cache a write invalidates only its own worker: one worker, or the
+    # read-back would see other workers' stale copies (the generated README says so).
+    workers = args.workers or (2 if redis_url else 1)
+    threads = args.threads or max(1, math.ceil(args.connections / workers))
+    print(f"Working in {workdir}; {database}, cache {backend}", flush=True)
+    answers = {**ALL_ON, "database": database, "cache_backend": backend}
+    project = bake(answers, workdir / "projects" / "soak")
+    print("Migrating and seeding ...", flush=True)
+    run.seed(project, urls["main"], USERS)
+    extra = {"LOG_FILE": str(workdir / "soak.log"), "DB_POOL_SIZE": str(threads)}
+    if redis_url:
+        extra |= {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": f"soak-{os.getpid()}:"}
+    env = project_env(project, DATABASE_URL=urls["main"], **extra)
+    settings = {
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_WORKER_CLASS": "gthread",
+        "GUNICORN_THREADS": str(threads),
+    }
+    log = workdir / "soak.gunicorn.log"
+    server = stack.enter_context(gunicorn(project, env, log, settings=settings))
+    server.wait_ready("/healthz")
+    context = {"database": database, "cache_backend": backend, "workers": workers}
+    return server, context | {"worker_class": "gthread", "threads": threads, "pool_size": threads}
+
+
+def soak(args, server: Gunicorn, context: dict) -> dict:
+    """Drive the load, then check every write: the clients' tallies, the memory marks and the
+    checks, with the rest of the run's context."""
+    seeded = [(user["id"], user["email"]) for user in walk_list(server.port, args.timeout)]
+    print(
+        f"Serving on 127.0.0.1:{server.port}: {context['workers']} gthread workers x "
+        f"{context['threads']} threads; {len(seeded):,} users; load for {args.duration:g} s, "
+        f"{args.connections} connections",
+        flush=True,
+    )
+    server_cpu = cpu_ticks(server.process.pid)
+    client_cpu = time.process_time()
+    tallies, marks, elapsed = drive(args, server, seeded, args.warmup)
+    server_cpu = (cpu_ticks(server.process.pid) - server_cpu) / TICKS
+    client_cpu = time.process_time() - client_cpu
+    server.wait_idle()
+    print("Checking every write ...", flush=True)
+    checked = verify(server.port, args.timeout, tallies, seeded)
+    run_context = {
         "seeded_users": len(seeded),
         "connections": args.connections,
         "duration": args.duration,
-        "warmup": warmup,
+        "warmup": args.warmup,
         "timeout": args.timeout,
         "max_requests": args.max_requests,
         "server_cpu_s": server_cpu,
         "client_cpu_s": client_cpu,
     }
-    result = {
-        "context": context,
-        "load": summarize(tallies, elapsed),
-        "verify": checked,
-        "memory": memory_verdict(marks, args.memory_threshold) | {"samples": marks["series"]},
-        "gunicorn": gunicorn_events(workdir / "soak.gunicorn.log"),
-        "app_errors": app_errors(log),
-    }
-    result["failed"] = verdict(result)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+    measured = {"tallies": tallies, "marks": marks, "elapsed": elapsed, "checked": checked}
+    return measured | {"context": run_context}
+
+
+def write_report(output: Path, result: dict, workdir: Path) -> int:
+    """docs/soak.json and docs/soak.md (or --output); 1 when the soak failed (logs kept)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(result, indent=1, default=str) + "\n")
     report = render(result)
-    args.output.write_text(report)
+    output.write_text(report)
     print(report)
-    print(f"Wrote {args.output} (raw: {args.output.with_suffix('.json')})")
+    print(f"Wrote {output} (raw: {output.with_suffix('.json')})")
     if result["failed"]:
         print(f"Logs kept in {workdir}", flush=True)
         return 1
     shutil.rmtree(workdir, ignore_errors=True)
     return 0
-
-
-def bake_all_on(database: str, backend: str, workdir: Path) -> Path:
-    """The all-on project; retried, since the template may be mid-edit."""
-    config = run.Config("soak", tuple(dict.fromkeys(run.TECHNIQUES, True).items()))
-    for attempt in range(3):
-        try:
-            return run.bake(config, database, workdir, cache_backend=backend)
-        except Exception as error:  # cookiecutter raises several kinds
-            if attempt == 2:
-                raise
-            print(f"bake failed ({error}); again in 10 s", flush=True)
-            time.sleep(10)
-    raise AssertionError("unreachable")
 
 
 def drive(args, server, seeded, warmup: float):

@@ -1,5 +1,6 @@
 import atexit
 import concurrent.futures
+import functools
 import hashlib
 import json
 import multiprocessing.util
@@ -14,11 +15,18 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from cookiecutter.main import cookiecutter
-from project_runner import run_project_tests
 
-from options import MANIFEST, TEMPLATE, combo_id, covering_subset, matrix
-from services import ServiceMissing, create_database, postgres, redis
+from tests.harness import (
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    bake,
+    create_database,
+    project_env,
+    required,
+    server_url,
+)
+from tests.options import MANIFEST, combo_id, covering_subset, matrix
+from tests.project_runner import run_project_tests
 
 # multiprocessing (the forkserver of project_runner) keeps and cleans its own temporary folder:
 # create it before TMPDIR is pointed at ours, which is removed at exit before that cleanup runs.
@@ -59,48 +67,36 @@ def _reuse_compiled_templates() -> None:
     jinja2.Environment.compile = compile_once
 
 
-def _bake(answers: dict, output_dir: str, config_file: str) -> str:
-    return cookiecutter(
-        str(TEMPLATE),
-        no_input=True,
-        extra_context=answers,
-        output_dir=output_dir,
-        config_file=config_file,
-    )
-
-
 @pytest.fixture(scope="session")
 def baked(tmp_path_factory, _cookiecutter_config_file) -> dict[str, Path]:
     """Every combination of the code options, baked once for the whole session, in parallel
     (pytest-cookies bakes in-process, one at a time; this is the same call, on every core)."""
     root = tmp_path_factory.mktemp("matrix")
     combos = matrix()
-    outputs = [str(root / f"bake{index:04d}") for index in range(len(combos))]
-    config = str(_cookiecutter_config_file)
+    outputs = [root / f"bake{index:04d}" for index in range(len(combos))]
+    # Tried once: a template that does not bake fails every combination, and at once.
+    bake_once = functools.partial(bake, config_file=str(_cookiecutter_config_file), tries=1)
     with concurrent.futures.ProcessPoolExecutor(
         os.cpu_count() or 2, initializer=_reuse_compiled_templates
     ) as executor:
-        paths = executor.map(_bake, combos, outputs, [config] * len(combos), chunksize=8)
-        return {combo_id(answers): Path(path) for answers, path in zip(combos, paths, strict=True)}
-
-
-def _running(service):
-    """Yield the URL of a real server (see services.py); fail loudly when there is none."""
-    try:
-        with service() as url:
-            yield url
-    except ServiceMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
+        paths = executor.map(bake_once, combos, outputs, chunksize=8)
+        return {combo_id(answers): path for answers, path in zip(combos, paths, strict=True)}
 
 
 @pytest.fixture(scope="session")
 def redis_url():
-    yield from _running(redis)
+    """A real Redis (see tests/harness.py): REDIS_URL, else a throwaway one."""
+    with required(server_url(ThrowawayRedis, os.environ.get("REDIS_URL"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    yield from _running(postgres)
+    """A real PostgreSQL: DATABASE_URL when it names one, else a throwaway one."""
+    given = os.environ.get("DATABASE_URL", "")
+    given = given if given.startswith("postgresql") else None
+    with required(server_url(ThrowawayPostgres, given)) as url:
+        yield url
 
 
 def _lint(paths: list[Path]) -> dict[str, list[str]]:
@@ -138,12 +134,6 @@ def lint_findings(baked) -> dict[str, list[str]]:
     return _lint(list(baked.values()))
 
 
-def project_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1", **extra)
-    return env
-
-
 @pytest.fixture(scope="session")
 def own_test_runs(request, baked):
     """Start every baked project's own test suite, in parallel across cores; id -> future.
@@ -159,46 +149,48 @@ def own_test_runs(request, baked):
     full = {combo_id(answers) for answers in covering_subset()}
 
     def run(key: str, project: Path) -> tuple[int, str]:
-        extra = {}
-        if "cache_backend:redis" in key:
-            extra["TEST_REDIS_URL"] = redis_url
-        if "database:postgresql" in key:
-            name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
-            extra["TEST_DATABASE_URL"] = create_database(admin_url, name)
-        # The forkserver imported schemathesis already, so the projects' `-p schemathesis` cannot
-        # rewrite its asserts; pytest warns, which their filterwarnings would make an error.
-        args = ["-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        args += ["--basetemp", f"{project}.tmp", "tests"]
-        if key in full:
-            return run_project_tests(project, args, project_env(extra), timeout=600)
-        # Without slow tests, and without pytest's assertion rewriting (a quarter of a suite's
-        # CPU time); a failing suite runs again with it, for the detailed report.
-        # Collecting the thorough fuzzing builds its boundary cases, even for deselected tests.
-        args += ["-m", "not slow", "--ignore", "tests/test_openapi_thorough.py"]
-        code, output = run_project_tests(
-            project, [*args, "--assert=plain"], project_env(extra), 600
-        )
-        if code != 0:
-            _, detailed = run_project_tests(project, args, project_env(extra), timeout=600)
-            output += "\n--- run again with assertion rewriting ---\n" + detailed
-        return code, output
-
-    def timed(key: str, project: Path) -> tuple[int, str]:
         started = time.perf_counter()
         try:
-            return run(key, project)
+            settings = {}
+            if "cache_backend:redis" in key:
+                settings["TEST_REDIS_URL"] = redis_url
+            if "database:postgresql" in key:
+                name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
+                settings["TEST_DATABASE_URL"] = create_database(admin_url, name)
+            return _own_suite(project, settings, full=key in full)
         finally:
             kind = "full" if key in full else _suite_kind(key)
             SECONDS.setdefault(kind, []).append(time.perf_counter() - started)
 
     # The covering subset first: its runs are the longest.
     order = sorted(baked, key=lambda key: key not in full)
-    runs = {key: pool.submit(timed, key, baked[key]) for key in order}
+    runs = {key: pool.submit(run, key, baked[key]) for key in order}
     yield runs
     pool.shutdown(cancel_futures=True)
     SUMMARY["baked"] = len(baked)
     SUMMARY["ran"] = sum(f.done() and not f.cancelled() for f in runs.values())
     SUMMARY["full"] = len(full & runs.keys())
+
+
+def _own_suite(project: Path, settings: dict[str, str], full: bool) -> tuple[int, str]:
+    """Run a baked project's own test suite with `settings`: everything, or (not `full`)
+    without the tests marked slow."""
+    env = project_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", **settings)
+    # The forkserver imported schemathesis already, so the projects' `-p schemathesis` cannot
+    # rewrite its asserts; pytest warns, which their filterwarnings would make an error.
+    args = ["-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args += ["--basetemp", f"{project}.tmp", "tests"]
+    if full:
+        return run_project_tests(project, args, env, timeout=600)
+    # Without slow tests, and without pytest's assertion rewriting (a quarter of a suite's
+    # CPU time); a failing suite runs again with it, for the detailed report.
+    # Collecting the thorough fuzzing builds its boundary cases, even for deselected tests.
+    args += ["-m", "not slow", "--ignore", "tests/test_openapi_thorough.py"]
+    code, output = run_project_tests(project, [*args, "--assert=plain"], env, timeout=600)
+    if code != 0:
+        _, detailed = run_project_tests(project, args, env, timeout=600)
+        output += "\n--- run again with assertion rewriting ---\n" + detailed
+    return code, output
 
 
 SUMMARY: dict[str, int] = {}

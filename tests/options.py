@@ -36,6 +36,8 @@ CODE_OPTIONS: dict[str, list[object]] = {
     "use_compression": [True, False],
     "use_async_logging": [True, False],
 }
+# The techniques: each a toggle, on or off (a sub-choice refines some of them).
+TOGGLES = [name for name in CODE_OPTIONS if name.startswith("use_")]
 
 # Options that change only names and documents; each variation is baked once.
 COSMETIC_VARIATIONS: list[dict[str, str]] = [
@@ -110,7 +112,7 @@ def covering_subset() -> list[dict[str, object]]:
     """Combinations that run their suites in full (slow tests included): with each database,
     everything on with the first sub-choices, everything on with the second ones, and
     everything off. Together they give every value of every option with each database."""
-    toggles = dict.fromkeys((name for name in CODE_OPTIONS if name.startswith("use_")), True)
+    toggles = dict.fromkeys(TOGGLES, True)
     first = {option: CODE_OPTIONS[option][0] for option in MANIFEST.SUBCHOICES}
     second = {option: CODE_OPTIONS[option][1] for option in MANIFEST.SUBCHOICES}
     off = dict.fromkeys(toggles, False)

@@ -31,7 +31,7 @@ PRELOAD = [
     "gunicorn.workers.gthread",
     "gunicorn.workers.sync",
     "hypothesis",
-    "hypothesis_tables",
+    "tests.hypothesis_tables",
     "itsdangerous",
     "jinja2.ext",
     "logging.handlers",

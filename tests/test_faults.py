@@ -19,184 +19,40 @@ These tests start servers of their own (they stop them), never the environment's
 import contextlib
 import http.client
 import json
-import os
-import select
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from cookiecutter.main import cookiecutter
 from sqlalchemy.engine import make_url
 
-from options import TEMPLATE
-from services import ServiceMissing, create_database, throwaway_postgres, throwaway_redis
+from tests.harness import (
+    ALL_OFF,
+    ALL_ON,
+    LogPipe,
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    bake,
+    create_database,
+    gunicorn,
+    init_db_and_seed,
+    project_env,
+    required,
+    throwaway,
+)
 
-PACKAGE = "users_api"
 SEEDED = 20  # users, ids 1..SEEDED
 REQUEST_TIMEOUT = 10  # seconds: a request that takes longer counts as a hang
 GRACE = 1.0  # seconds around a stop or a start during which a request may fail
 DOWN = 2.0  # seconds PostgreSQL stays down
 RECOVERY = 15.0  # seconds the service gets to answer again once its server is back
 CACHE_RETRY_AFTER = 2  # seconds the service skips Redis after it failed (the default is 5)
-
-TOGGLES = (
-    "use_connection_pooling",
-    "use_eager_loading",
-    "use_pagination",
-    "use_caching",
-    "use_fast_json",
-    "use_compression",
-    "use_async_logging",
-)
-ALL_ON = dict.fromkeys(TOGGLES, True)
-ALL_OFF = dict.fromkeys(TOGGLES, False)
-
-
-# ---------------------------------------------------------------------------------------------
-# Servers, projects, gunicorn
-
-
-@contextlib.contextmanager
-def running(throwaway: Callable[[], contextlib.AbstractContextManager]) -> Iterator:
-    """A throwaway server of our own; fail (never skip) when its binaries are missing."""
-    try:
-        with throwaway() as server:
-            yield server
-    except ServiceMissing as missing:
-        pytest.fail(str(missing), pytrace=False)
-
-
-def bake(output: Path, answers: dict[str, object]) -> Path:
-    """Bake the template; tried again when it fails (the template may be mid-edit)."""
-    for attempt in range(3):
-        try:
-            return Path(
-                cookiecutter(
-                    str(TEMPLATE),
-                    no_input=True,
-                    extra_context=answers,
-                    output_dir=str(output / f"bake{attempt}"),
-                )
-            )
-        except Exception:
-            if attempt == 2:
-                raise
-            time.sleep(1)
-    raise AssertionError("unreachable")
-
-
-def project_env(project: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        PYTHONPATH=str(project / "src"),
-        PYTHONDONTWRITEBYTECODE="1",
-        SECRET_KEY="fault-tests-secret-key-of-at-least-32-characters",
-        LOG_LEVEL="INFO",
-        **settings,
-    )
-    return env
-
-
-SETUP = """
-import sys
-from {package} import create_app
-
-cli = create_app().test_cli_runner()
-for args in (["init-db"], ["seed", "--users", sys.argv[1], "--addresses-per-user", "2"]):
-    result = cli.invoke(args=args)
-    if result.exit_code:
-        sys.exit(f"{{' '.join(args)}} failed: {{result.output}}{{result.exception!r}}")
-"""
-
-
-def init_db_and_seed(project: Path, env: dict[str, str]) -> None:
-    """`flask --app <package> init-db`, then `seed` (in one process: a Python start less)."""
-    command = [sys.executable, "-c", SETUP.format(package=PACKAGE), str(SEEDED)]
-    done = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, f"init-db and seed failed:\n{done.stderr}"
-
-
-class Gunicorn:
-    """The project's gunicorn.conf.py with 2 sync workers, on a socket this test bound on
-    127.0.0.1 (gunicorn inherits it: no other process can take the port in between)."""
-
-    def __init__(self, project: Path, env: dict[str, str], log: Path) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.log_path = log
-        env = env | {
-            "WEB_CONCURRENCY": "2",
-            "GUNICORN_WORKER_CLASS": "sync",
-            "GUNICORN_THREADS": "1",
-            "GUNICORN_MAX_REQUESTS": "0",  # a replaced worker would hide a lack of recovery
-        }
-        conf = project / "gunicorn.conf.py"
-        bind = f"fd://{self.socket.fileno()}"
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", str(conf), "--bind", bind],
-                cwd=project,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                pass_fds=(self.socket.fileno(),),
-                start_new_session=True,
-            )
-
-    def workers(self) -> set[int]:
-        pid = self.process.pid
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as children:
-            return {int(child) for child in children.read().split()}
-        return set()
-
-    def wait_ready(self, timeout: float = 60) -> set[int]:
-        """Wait until both workers run and /readyz answers 200; return the workers' pids."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
-            workers = self.workers()
-            if len(workers) == 2 and call(self.port, "GET", "/readyz").status == 200:
-                return workers
-            time.sleep(0.1)
-        pytest.fail(f"gunicorn was not ready within {timeout} s:\n{self.log()}")
-
-    def log(self, tail: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-tail:]
-
-    def stop(self) -> None:
-        """SIGTERM to its process group (workers too), SIGKILL if it lingers."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
-        self.socket.close()
-
-
-@contextlib.contextmanager
-def gunicorn(project: Path, env: dict[str, str], log: Path) -> Iterator[Gunicorn]:
-    server = Gunicorn(project, env, log)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,56 +181,50 @@ def successes_after(flow: Flow, moment: float) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture(scope="module")
-def postgresql():
-    """One throwaway server for both projects; each test leaves it running."""
-    with running(throwaway_postgres) as server:
-        yield server
+@dataclass
+class Outage:
+    """When PostgreSQL was being stopped, was down, was being started, was back."""
+
+    stopping: float
+    stopped: float
+    starting: float
+    started: float
+
+    def down(self, calls: list[Call]) -> list[Call]:
+        return [c for c in calls if c.start >= self.stopped and c.end <= self.starting]
 
 
-@pytest.mark.parametrize(
-    "answers", [pytest.param(ALL_ON, id="all-on"), pytest.param(ALL_OFF, id="all-off")]
-)
-def test_postgresql_restart_while_requests_flow(tmp_path, postgresql, answers):
-    name = "faults_all_on" if answers["use_caching"] else "faults_all_off"
-    project = bake(tmp_path, {**answers, "database": "postgresql"})
-    env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
-    init_db_and_seed(project, env)
-    with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
-        workers = service.wait_ready()
-        try:
-            with Flow(service.port, database_calls()) as flow:
-                flow.wait_until(
-                    lambda: min(successes_after(flow, 0).values()) >= 3,
-                    RECOVERY,
-                    "every kind of call succeeds before the outage",
-                )
-                stopping = time.monotonic()
-                postgresql.stop()  # a fast shutdown: it closes the service's connections
-                stopped = time.monotonic()
-                time.sleep(DOWN)
-                starting = time.monotonic()
-                postgresql.start()  # same port, same data
-                started = time.monotonic()
-                flow.wait_until(
-                    lambda: min(successes_after(flow, started + GRACE).values()) >= 3,
-                    RECOVERY,
-                    "every kind of call succeeds again once PostgreSQL is back",
-                )
-        finally:
-            if not postgresql.running():
-                postgresql.start()
-        assert service.process.poll() is None, "gunicorn exited"
-        assert service.workers() == workers, "gunicorn's workers were replaced"
-        log = service.log()
+def restart_postgresql(postgresql: ThrowawayPostgres, flow: Flow) -> Outage:
+    """Once every kind of call has succeeded, stop PostgreSQL for DOWN seconds and start it
+    again; return once every kind of call succeeds again."""
+    flow.wait_until(
+        lambda: min(successes_after(flow, 0).values()) >= 3,
+        RECOVERY,
+        "every kind of call succeeds before the outage",
+    )
+    stopping = time.monotonic()
+    postgresql.stop()  # a fast shutdown: it closes the service's connections
+    stopped = time.monotonic()
+    time.sleep(DOWN)
+    starting = time.monotonic()
+    postgresql.start()  # same port, same data
+    started = time.monotonic()
+    flow.wait_until(
+        lambda: min(successes_after(flow, started + GRACE).values()) >= 3,
+        RECOVERY,
+        "every kind of call succeeds again once PostgreSQL is back",
+    )
+    return Outage(stopping, stopped, starting, started)
 
-    calls = flow.calls
+
+def outage_problems(calls: list[Call], outage: Outage) -> list[str]:
+    """What went wrong: an answer that is not JSON, a failure outside the outage, an answer
+    while PostgreSQL was down other than a JSON 5xx (a 503 from /readyz, a 200 from /healthz)."""
     problems = [f"{c} (no answer, or not JSON)" for c in calls if c.error or not c.is_json]
     # Around the outage any answer will do (JSON, in time); before and after it, only success.
-    calm = [c for c in calls if c.end < stopping - GRACE or c.start > started + GRACE]
+    calm = [c for c in calls if c.end < outage.stopping - GRACE or c.start > outage.started + GRACE]
     problems += [f"{c} (outside the outage)" for c in calm if c.status != SUCCESS[c.kind]]
-    down = [c for c in calls if c.start >= stopped and c.end <= starting]
-    for c in down:
+    for c in outage.down(calls):
         if c.kind in NEEDS_DATABASE:
             well_formed = isinstance(c.body, dict) and {"error", "message"} <= c.body.keys()
             if not (500 <= (c.status or 0) <= 599 and well_formed):
@@ -385,67 +235,61 @@ def test_postgresql_restart_while_requests_flow(tmp_path, postgresql, answers):
                 problems.append(f"{c} (while down: expected 503, database unavailable)")
         elif c.status != 200:
             problems.append(f"{c} (while down: /healthz touches no database)")
-    assert not problems, "\n".join(problems[:20]) + f"\n--- gunicorn log ---\n{log}"
-    assert {c.kind for c in down} == set(SUCCESS), "some kind of call missed the outage"
-    assert max(c.duration for c in calls) < REQUEST_TIMEOUT
+    return problems
 
-    # For `pytest -s`: what the outage looked like.
+
+def describe_outage(label: str, calls: list[Call], outage: Outage) -> str:
+    """For `pytest -s`: what the outage looked like."""
+    down = outage.down(calls)
     statuses: dict[str, dict[str, int]] = {}
     for c in down:
-        label = f"{c.status} {c.body.get('error') or c.body.get('status')}"
-        statuses.setdefault(c.kind, {}).setdefault(label, 0)
-        statuses[c.kind][label] += 1
+        status = f"{c.status} {c.body.get('error') or c.body.get('status')}"
+        statuses.setdefault(c.kind, {}).setdefault(status, 0)
+        statuses[c.kind][status] += 1
+    started = outage.started
     late = [c.end - started for c in calls if c.end > started and c.status != SUCCESS[c.kind]]
-    print(
-        f"\n[postgresql {'all-on' if answers['use_caching'] else 'all-off'}] {len(calls)} calls, "
-        f"{len(down)} while down; stop {stopped - stopping:.2f} s, start "
-        f"{started - starting:.2f} s; slowest call {max(c.duration for c in calls):.2f} s; "
+    return (
+        f"\n[postgresql {label}] {len(calls)} calls, "
+        f"{len(down)} while down; stop {outage.stopped - outage.stopping:.2f} s, start "
+        f"{started - outage.starting:.2f} s; slowest call {max(c.duration for c in calls):.2f} s; "
         f"last failure ended {max(late, default=0):.2f} s after the start; while down: {statuses}"
     )
 
 
-class StallingSink:
-    """A named pipe for LOG_FILE, drained by a thread until `stall()` fills it up: the next
-    record a process writes there blocks it, until `flow()`."""
+@pytest.fixture(scope="module")
+def postgresql():
+    """One throwaway server for both projects; each test leaves it running."""
+    with required(throwaway(ThrowawayPostgres)) as server:
+        yield server
 
-    def __init__(self, path: Path) -> None:
-        os.mkfifo(path)
-        self.path = path
-        self.reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        self.writer = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ours: reads never see EOF
-        self.flowing = threading.Event()
-        self.flowing.set()
-        self.reading = threading.Lock()
-        self.closing = threading.Event()
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
 
-    def _drain(self) -> None:
-        while not self.closing.is_set():
-            if not self.flowing.wait(0.05):
-                continue
-            with self.reading:
-                if self.flowing.is_set() and select.select([self.reader], [], [], 0.05)[0]:
-                    with contextlib.suppress(BlockingIOError):
-                        os.read(self.reader, 65536)
+@pytest.mark.parametrize(
+    "answers", [pytest.param(ALL_ON, id="all-on"), pytest.param(ALL_OFF, id="all-off")]
+)
+def test_postgresql_restart_while_requests_flow(tmp_path, postgresql, answers):
+    name = "faults_all_on" if answers["use_caching"] else "faults_all_off"
+    project = bake({**answers, "database": "postgresql"}, tmp_path)
+    env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
+    init_db_and_seed(project, env, SEEDED)
+    with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
+        workers = service.wait_ready()
+        try:
+            with Flow(service.port, database_calls()) as flow:
+                outage = restart_postgresql(postgresql, flow)
+        finally:
+            if not postgresql.running():
+                postgresql.start()
+        assert service.process.poll() is None, "gunicorn exited"
+        assert service.workers() == workers, "gunicorn's workers were replaced"
+        log = service.log()
 
-    def stall(self) -> None:
-        self.flowing.clear()
-        with self.reading:  # no read in progress from here on
-            for size in (4096, 1):  # fill the pipe to the last byte
-                with contextlib.suppress(BlockingIOError):
-                    while True:
-                        os.write(self.writer, b"x" * size)
-
-    def flow(self) -> None:
-        self.flowing.set()
-
-    def close(self) -> None:
-        self.flow()
-        self.closing.set()
-        self.thread.join(timeout=5)
-        os.close(self.writer)
-        os.close(self.reader)
+    calls = flow.calls
+    problems = outage_problems(calls, outage)
+    assert not problems, "\n".join(problems[:20]) + f"\n--- gunicorn log ---\n{log}"
+    down = outage.down(calls)
+    assert {c.kind for c in down} == set(SUCCESS), "some kind of call missed the outage"
+    assert max(c.duration for c in calls) < REQUEST_TIMEOUT
+    print(describe_outage("all-on" if answers["use_caching"] else "all-off", calls, outage))
 
 
 HELD = (
@@ -474,11 +318,11 @@ def test_connection_lost_between_the_last_query_and_the_end_of_the_request(
     ends that connection from the server's side."""
     (method, path), last_statement, state, status = held_request
     name = "faults_lost"
-    project = bake(tmp_path, {**ALL_OFF, "database": "postgresql"})
+    project = bake({**ALL_OFF, "database": "postgresql"}, tmp_path)
     env = project_env(project, DATABASE_URL=create_database(postgresql.url, name))
-    init_db_and_seed(project, env)
+    init_db_and_seed(project, env, SEEDED)
     admin = make_url(postgresql.url).set(drivername="postgresql")
-    sink = StallingSink(tmp_path / "log.fifo")
+    sink = LogPipe(tmp_path / "log.fifo")
     try:
         with (
             gunicorn(project, env | {"LOG_FILE": str(sink.path)}, tmp_path / "g.log") as service,
@@ -550,7 +394,7 @@ def reads(n: int) -> tuple:
 def redis_project(tmp_path: Path, redis_url: str) -> tuple[Path, Path, dict[str, str]]:
     """The all-on project with the Redis cache on SQLite, migrated and seeded: (project,
     database file, environment)."""
-    project = bake(tmp_path, {**ALL_ON, "cache_backend": "redis", "database": "sqlite"})
+    project = bake({**ALL_ON, "cache_backend": "redis", "database": "sqlite"}, tmp_path)
     database = tmp_path / "users.sqlite3"
     env = project_env(
         project,
@@ -558,12 +402,60 @@ def redis_project(tmp_path: Path, redis_url: str) -> tuple[Path, Path, dict[str,
         REDIS_URL=redis_url,
         CACHE_RETRY_AFTER=str(CACHE_RETRY_AFTER),
     )
-    init_db_and_seed(project, env)
+    init_db_and_seed(project, env, SEEDED)
     return project, database, env
 
 
+def while_redis_is_down(port: int, database: Path) -> set[int]:
+    """For longer than CACHE_RETRY_AFTER (the service tries Redis again meanwhile): writes
+    succeed, /readyz says "degraded", and reads come fresh from the database, whichever worker
+    answers. Returns the ids of the users created."""
+    stopped = time.monotonic()
+    created: set[int] = set()
+    while time.monotonic() < stopped + CACHE_RETRY_AFTER + 1.5:
+        if len(created) < 40:  # the list below reads them all in one page
+            email = f"{uuid.uuid4().hex}@example.com"
+            new = call(port, "POST", "/api/users", {"name": "During", "email": email})
+            assert new.status == 201, f"a write while Redis is down: {new}"
+            created.add(new.body["id"])
+        ready = call(port, "GET", "/readyz")
+        assert ready.status == 200, f"/readyz while Redis is down: {ready}"
+        assert ready.body == {
+            "status": "degraded",
+            "checks": {"database": "ok", "redis": "unavailable"},
+        }
+        assert call(port, "GET", "/healthz").status == 200
+        assert created <= list_ids(port), "a read missed a write (Redis down)"
+        assert not served_from_cache(port, database, 2), "a hit with Redis down"
+        time.sleep(0.02)
+    return created
+
+
+def once_redis_is_back(flow: Flow, port: int, database: Path, created: set[int]) -> tuple:
+    """/readyz says ok again and the cache serves reads again, but none of its entries from
+    before the outage hides a write made during it, on any worker. Returns the seconds each
+    took."""
+    back = time.monotonic()
+    flow.wait_until(
+        lambda: call(port, "GET", "/readyz").body["status"] == "ok",
+        RECOVERY,
+        "/readyz says ok once Redis is back",
+    )
+    ready_again = time.monotonic() - back
+
+    def cache_used_again() -> bool:
+        assert created <= list_ids(port), "a cached list hides a write (Redis back)"
+        return served_from_cache(port, database, 3)
+
+    flow.wait_until(cache_used_again, RECOVERY, "the cache serves reads again")
+    cached_again = time.monotonic() - back
+    for _ in range(10):  # both workers, whichever answers
+        assert created <= list_ids(port), "a cached list hides a write (Redis back)"
+    return ready_again, cached_again
+
+
 def test_redis_stopped_while_requests_flow(tmp_path):
-    with running(throwaway_redis) as redis_server:
+    with required(throwaway(ThrowawayRedis)) as redis_server:
         project, database, env = redis_project(tmp_path, redis_server.url)
         with gunicorn(project, env, tmp_path / "gunicorn.log") as service:
             port = service.port
@@ -578,44 +470,10 @@ def test_redis_stopped_while_requests_flow(tmp_path):
 
                 redis_server.stop(save=True)  # its entries come back with it
                 stopped = time.monotonic()
-                created: set[int] = set()
-                # Longer than CACHE_RETRY_AFTER: the service tries Redis again meanwhile.
-                while time.monotonic() < stopped + CACHE_RETRY_AFTER + 1.5:
-                    if len(created) < 40:  # the list below reads them all in one page
-                        email = f"{uuid.uuid4().hex}@example.com"
-                        new = call(port, "POST", "/api/users", {"name": "During", "email": email})
-                        assert new.status == 201, f"a write while Redis is down: {new}"
-                        created.add(new.body["id"])
-                    ready = call(port, "GET", "/readyz")
-                    assert ready.status == 200, f"/readyz while Redis is down: {ready}"
-                    assert ready.body == {
-                        "status": "degraded",
-                        "checks": {"database": "ok", "redis": "unavailable"},
-                    }
-                    assert call(port, "GET", "/healthz").status == 200
-                    # Reads come from the database: fresh, whichever worker answers.
-                    assert created <= list_ids(port), "a read missed a write (Redis down)"
-                    assert not served_from_cache(port, database, 2), "a hit with Redis down"
-                    time.sleep(0.02)
-
+                created = while_redis_is_down(port, database)
                 redis_server.start()  # with the entries and generation of before the outage
                 back = time.monotonic()
-                flow.wait_until(
-                    lambda: call(port, "GET", "/readyz").body["status"] == "ok",
-                    RECOVERY,
-                    "/readyz says ok once Redis is back",
-                )
-                ready_again = time.monotonic() - back
-
-                def cache_used_again() -> bool:
-                    # Entries from before the outage must not hide its writes, on any worker.
-                    assert created <= list_ids(port), "a cached list hides a write (Redis back)"
-                    return served_from_cache(port, database, 3)
-
-                flow.wait_until(cache_used_again, RECOVERY, "the cache serves reads again")
-                cached_again = time.monotonic() - back
-                for _ in range(10):  # both workers, whichever answers
-                    assert created <= list_ids(port), "a cached list hides a write (Redis back)"
+                ready_again, cached_again = once_redis_is_back(flow, port, database, created)
             assert service.workers() == workers, "gunicorn's workers were replaced"
             log = service.log()
 
@@ -636,7 +494,7 @@ def test_a_worker_that_missed_a_redis_restart_serves_none_of_the_entries_it_relo
     """Redis restarts with its saved entries. Service A wrote while it was down, so its new
     generation never reached Redis; service B served nothing meanwhile and noticed nothing (its
     client reconnects on its own). B's reads must still show A's write."""
-    with running(throwaway_redis) as redis_server:
+    with required(throwaway(ThrowawayRedis)) as redis_server:
         project, database, env = redis_project(tmp_path, redis_server.url)
         with (
             gunicorn(project, env, tmp_path / "a.log") as a,

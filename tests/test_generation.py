@@ -1,6 +1,5 @@
 """Answers are validated before generation; cosmetic answers render everywhere they appear."""
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -8,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from options import COSMETIC_VARIATIONS, REJECTED, TEMPLATE
+from tests.harness import project_env
+from tests.options import COSMETIC_VARIATIONS, REJECTED, TEMPLATE
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_cosmetic_answers_render_and_the_project_passes_lint_and_tests(cookies, 
         # The default project's slow tests run in the matrix; names and documents do not reach them.
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", "tests"],
         cwd=project,
-        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        env=project_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"),
         capture_output=True,
         text=True,
     )

@@ -10,7 +10,8 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from options import MANIFEST, TEMPLATE
+from tests.harness import cookiecutter_config
+from tests.options import MANIFEST, TEMPLATE
 
 COOKIECUTTER_JSON = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 PROMPTS = COOKIECUTTER_JSON["__prompts__"]
@@ -89,71 +90,39 @@ def test_every_option_has_a_prompt_text_and_every_choice_a_label():
             assert set(PROMPTS[key]) == {"__prompt__", *default}, key
 
 
-def test_interactive_generation_shows_the_prompts_and_generates_the_answers(tmp_path):
-    home, output = tmp_path / "home", tmp_path / "output"
-    home.mkdir()
-    config = tmp_path / "cookiecutter.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
-        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
-    )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "TMPDIR": os.environ.get("TMPDIR", str(tmp_path)),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        # A dumb terminal: no colours or cursor movements, and rich wraps at 80 columns.
-        "TERM": "dumb",
-        "NO_COLOR": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    command = ["-m", "cookiecutter", "--config-file", str(config), "-o", str(output)]
-    child = pexpect.spawn(
-        sys.executable,
-        [*command, str(TEMPLATE)],
-        env=env,
-        cwd=str(tmp_path),
-        encoding="utf-8",
-        dimensions=(25, 80),
-    )
+def answer_every_question(child: pexpect.spawn) -> tuple[str, str]:
+    """Type the answers, each once its question is shown exactly; return the transcript and the
+    last answer typed."""
     transcript: list[str] = []
 
     def shown() -> str:
         return "".join(transcript) + (child.before if isinstance(child.before, str) else "")
 
-    try:
-        previous = ""
-        for number, key in enumerate(OPTIONS, 1):
-            expected, typed = screen(number, key)
-            # The first question waits for the interpreter to start.
-            found = child.expect_exact(
-                [expected, pexpect.TIMEOUT, pexpect.EOF], 30 if number == 1 else 10
-            )
-            if found:
-                wanted = f"question {key} not shown as (each line within 80 columns)"
-                pytest.fail(f"{wanted}\n{expected}\n--- shown:\n{shown()}")
-            # Between two questions, only the echo of the answer: no error, no re-prompt.
-            assert child.before.strip() == previous, shown()
-            transcript += [child.before, child.after]
-            child.sendline(typed)
-            previous = typed
-        child.expect(pexpect.EOF, timeout=120)
-        transcript.append(child.before)
-    finally:
-        child.close(force=True)
-    text = "".join(transcript)
-    assert child.exitstatus == 0, text
-    assert child.before.strip() == previous, text  # nothing printed after the last answer
-    for key in OPTIONS:
-        if "_" in key:  # the others are plain words that a text may use
-            assert key not in text, f"raw option name {key!r} shown:\n{text}"
+    previous = ""
+    for number, key in enumerate(OPTIONS, 1):
+        expected, typed = screen(number, key)
+        # The first question waits for the interpreter to start.
+        found = child.expect_exact(
+            [expected, pexpect.TIMEOUT, pexpect.EOF], 30 if number == 1 else 10
+        )
+        if found:
+            wanted = f"question {key} not shown as (each line within 80 columns)"
+            pytest.fail(f"{wanted}\n{expected}\n--- shown:\n{shown()}")
+        # Between two questions, only the echo of the answer: no error, no re-prompt.
+        assert child.before.strip() == previous, shown()
+        transcript += [child.before, child.after]
+        child.sendline(typed)
+        previous = typed
+    child.expect(pexpect.EOF, timeout=120)
+    transcript.append(child.before)
+    return "".join(transcript), previous
 
-    (replay,) = (tmp_path / "replay").glob("*.json")
+
+def assert_generated_as_answered(replay_dir: Path, project: Path) -> None:
+    (replay,) = replay_dir.glob("*.json")
     recorded = json.loads(replay.read_text())["cookiecutter"]
     answers = expected_answers()
     assert {key: recorded[key] for key in answers} == answers
-    project = output / SLUG
     assert (project / "src" / SLUG / "__init__.py").is_file()
     kept = MANIFEST.kept_paths(answers)
     for path in sorted(MANIFEST.owned_paths(SLUG)):
@@ -166,4 +135,39 @@ def test_interactive_generation_shows_the_prompts_and_generates_the_answers(tmp_
     assert "flask-caching" not in pyproject
     assert 'authors = [{ name = "Ada Lovelace", email = "ada@example.com" }]' in pyproject
     assert "# Orders Service" in (project / "README.md").read_text()
+
+
+def test_interactive_generation_shows_the_prompts_and_generates_the_answers(tmp_path):
+    home, output = tmp_path / "home", tmp_path / "output"
+    home.mkdir()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "TMPDIR": os.environ.get("TMPDIR", str(tmp_path)),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        # A dumb terminal: no colours or cursor movements, and rich wraps at 80 columns.
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = ["-m", "cookiecutter", "--config-file", str(cookiecutter_config(tmp_path))]
+    child = pexpect.spawn(
+        sys.executable,
+        [*command, "-o", str(output), str(TEMPLATE)],
+        env=env,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        dimensions=(25, 80),
+    )
+    try:
+        text, previous = answer_every_question(child)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, text
+    assert child.before.strip() == previous, text  # nothing printed after the last answer
+    for key in OPTIONS:
+        if "_" in key:  # the others are plain words that a text may use
+            assert key not in text, f"raw option name {key!r} shown:\n{text}"
+    assert_generated_as_answered(tmp_path / "replay", output / SLUG)
     assert not Path(home).joinpath(".cookiecutter_replay").exists()

@@ -1,6 +1,6 @@
 """The post-generation manifest is the single source of truth for what each option owns."""
 
-from options import CODE_OPTIONS, DEFAULTS, TEMPLATE
+from tests.options import CODE_OPTIONS, DEFAULTS, TEMPLATE
 
 PROJECT = TEMPLATE / "{{cookiecutter.project_slug}}"
 

@@ -3,7 +3,7 @@ and passing its own test suite."""
 
 import pytest
 
-from options import DEFAULTS, TEMPLATE, combo_id, matrix
+from tests.options import DEFAULTS, TEMPLATE, combo_id, matrix
 
 COMBINATIONS = {combo_id(answers): answers for answers in matrix()}
 IDS = list(COMBINATIONS)

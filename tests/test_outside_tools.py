@@ -38,10 +38,18 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
-from test_faults import ALL_OFF, ALL_ON, PACKAGE, bake, gunicorn, init_db_and_seed, project_env
 
-from options import TEMPLATE, combo_id, covering_subset
-from services import create_database
+from tests.harness import (
+    ALL_OFF,
+    ALL_ON,
+    PACKAGE,
+    bake,
+    create_database,
+    gunicorn,
+    init_db_and_seed,
+    project_env,
+)
+from tests.options import TEMPLATE, combo_id, covering_subset
 
 COVERING = {combo_id(answers): answers for answers in covering_subset()}
 # The license is the only other answer that changes the document: "Not open source" has none.
@@ -115,8 +123,8 @@ def project(request, prepared, tmp_path_factory) -> Project:
         if answers.get("cache_backend") == "redis":
             settings["REDIS_URL"] = request.getfixturevalue("redis_url")
             settings["CACHE_KEY_PREFIX"] = f"{name}-{uuid.uuid4().hex}:"
-        path = bake(root, answers)
-        env = project_env(path, **settings) | {"LOG_LEVEL": "WARNING"}
+        path = bake(answers, root)
+        env = project_env(path, **settings, LOG_LEVEL="WARNING")
         init_db_and_seed(path, env)
         out = root / "openapi.json"
         command = [sys.executable, "-c", FETCH_DOCUMENT.format(package=PACKAGE), str(out)]
@@ -262,10 +270,8 @@ def test_a_client_generated_from_the_document_drives_the_whole_api(project):
     client = generated_client(project.text)
     paginated = project.answers["use_pagination"]
     style = project.answers.get("pagination_style", "cursor") if paginated else "none"
-    env = project.env | {
-        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(project.path / "src")]),
-    }
-    script = "import sys, test_outside_tools as t; t.drive_the_api(*sys.argv[1:])"
+    env = project.env | {"PYTHONPATH": os.pathsep.join([str(TEMPLATE), str(project.path / "src")])}
+    script = "import sys; from tests import test_outside_tools as t; t.drive_the_api(*sys.argv[1:])"
     command = [sys.executable, "-c", script, str(client), style]
     done = subprocess.run(
         command, cwd=project.path, env=env, capture_output=True, text=True, timeout=300
@@ -280,165 +286,174 @@ def drive_the_api(client_folder: str, style: str) -> None:
     """Every operation of the API through the generated client, against the app in-process:
     users created, listed page by page, changed, given addresses up to the cap and past it,
     deleted; 404, 409 and 422 answers on the way. `style`: cursor, offset or none."""
-    import httpx
+    api = GeneratedClient(client_folder, style)
+    try:
+        api.probes_and_description()
+        before = [user.id for user in api.everyone()]
+        created = api.create_users(7)
+        listed = api.everyone()
+        assert [user.id for user in listed] == before + [user.id for user in created]
+        assert [user.to_dict() for user in listed[-7:]] == [user.to_dict() for user in created]
+        first, second = created[0], created[1]
+        fetched = api.expect(200, "User", "getUser", first.id)
+        assert fetched.to_dict() == first.to_dict()
+        api.change(first, second)
+        api.add_addresses(first)
+        api.delete(first)
+    finally:
+        api.http.close()
 
-    sys.path.insert(0, client_folder)
-    app_module = importlib.import_module(PACKAGE)
-    addresses_max = importlib.import_module(f"{PACKAGE}.models").ADDRESSES_MAX
-    models = importlib.import_module(f"{CLIENT}.models")
 
-    def operation(operation_id: str, tag: str | None = None):
-        """The module of an operation: api/<tag>/<snake_case operationId>.py."""
-        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", operation_id)
-        name = name.lower()
-        if tag is not None:
-            return importlib.import_module(f"{CLIENT}.api.{tag}.{name}")
-        api = importlib.import_module(f"{CLIENT}.api")
-        for tag_module in pkgutil.iter_modules(api.__path__):
-            with contextlib.suppress(ModuleNotFoundError):
-                return importlib.import_module(f"{CLIENT}.api.{tag_module.name}.{name}")
-        raise AssertionError(f"the client has no operation {operation_id} (module {name})")
+def operation(operation_id: str, tag: str | None = None):
+    """The generated client's module of an operation: api/<tag>/<snake_case operationId>.py."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", operation_id)
+    name = name.lower()
+    if tag is not None:
+        return importlib.import_module(f"{CLIENT}.api.{tag}.{name}")
+    api = importlib.import_module(f"{CLIENT}.api")
+    for tag_module in pkgutil.iter_modules(api.__path__):
+        with contextlib.suppress(ModuleNotFoundError):
+            return importlib.import_module(f"{CLIENT}.api.{tag_module.name}.{name}")
+    raise AssertionError(f"the client has no operation {operation_id} (module {name})")
 
-    list_users = operation("listUsers", "users")
-    create_user = operation("createUser", "users")
-    get_user = operation("getUser", "users")
-    update_user = operation("updateUser", "users")
-    delete_user = operation("deleteUser", "users")
-    list_addresses = operation("listAddresses", "users")
-    create_address = operation("createAddress", "users")
 
-    app = app_module.create_app()
-    transport = httpx.WSGITransport(app=app)
-    http = httpx.Client(transport=transport, base_url="http://testserver")
-    client_module = importlib.import_module(f"{CLIENT}.client")
-    client = client_module.Client(base_url="http://testserver", raise_on_unexpected_status=True)
-    client.set_httpx_client(http)
+class GeneratedClient:
+    """The client package CLIENT in `client_folder`, calling the app of PACKAGE in-process
+    (through httpx's WSGI transport); every answer is checked against its model."""
 
-    def answer(response, status: int, model: type | None):
+    def __init__(self, client_folder: str, style: str) -> None:
+        import httpx
+
+        sys.path.insert(0, client_folder)
+        self.style = style
+        self.models = importlib.import_module(f"{CLIENT}.models")
+        self.addresses_max = importlib.import_module(f"{PACKAGE}.models").ADDRESSES_MAX
+        app = importlib.import_module(PACKAGE).create_app()
+        transport = httpx.WSGITransport(app=app)
+        self.http = httpx.Client(transport=transport, base_url="http://testserver")
+        client_module = importlib.import_module(f"{CLIENT}.client")
+        self.client = client_module.Client(
+            base_url="http://testserver", raise_on_unexpected_status=True
+        )
+        self.client.set_httpx_client(self.http)
+
+    def send(self, operation_id: str, *args, tag: str | None = "users", **kwargs):
+        """The response of an operation (of the users tag, unless `tag` says otherwise)."""
+        return operation(operation_id, tag).sync_detailed(*args, client=self.client, **kwargs)
+
+    def answer(self, response, status: int, model: str | None):
         """The parsed answer, after checking its status, its model and its round trip."""
         sent = response.content
         assert response.status_code == status, f"expected {status}: {response.status_code} {sent!r}"
         if model is None:
             assert sent == b"", sent
             return None
-        assert isinstance(response.parsed, model), (type(response.parsed), sent)
+        assert isinstance(response.parsed, getattr(self.models, model)), (
+            type(response.parsed),
+            sent,
+        )
         assert_same_json(response.parsed.to_dict(), json.loads(sent))
         return response.parsed
 
-    # The probes and the description itself.
-    answer(operation("getHealth").sync_detailed(client=client), 200, models.Health)
-    answer(operation("getReadiness").sync_detailed(client=client), 200, models.Readiness)
-    description = operation("getOpenAPI").sync_detailed(client=client)
-    assert description.status_code == 200
-    assert_same_json(description.parsed.to_dict(), json.loads(description.content))
+    def expect(self, status: int, model: str | None, operation_id: str, *args, **kwargs):
+        return self.answer(self.send(operation_id, *args, **kwargs), status, model)
 
-    def everyone(per_page: int = 3) -> list:
+    def probes_and_description(self) -> None:
+        self.expect(200, "Health", "getHealth", tag=None)
+        self.expect(200, "Readiness", "getReadiness", tag=None)
+        description = self.send("getOpenAPI", tag=None)
+        assert description.status_code == 200
+        assert_same_json(description.parsed.to_dict(), json.loads(description.content))
+
+    def everyone(self, per_page: int = 3) -> list:
         """Every user, page by page as the pagination style goes (more than one page once the
         scenario has created its users)."""
-        if style == "none":
-            return answer(list_users.sync_detailed(client=client), 200, models.UserList).items
+        if self.style == "none":
+            return self.expect(200, "UserList", "listUsers").items
         users, pages = [], 0
-        if style == "cursor":
-            cursor = importlib.import_module(f"{CLIENT}.types").UNSET  # the first page
-            while True:
-                page = answer(
-                    list_users.sync_detailed(client=client, per_page=per_page, cursor=cursor),
-                    200,
-                    models.UserPage,
-                )
-                users += page.items
-                pages += 1
-                assert len(page.items) <= per_page
-                if page.next_cursor is None:
-                    break
-                cursor = page.next_cursor
-        else:
-            number = 1
-            while True:
-                page = answer(
-                    list_users.sync_detailed(client=client, per_page=per_page, page=number),
-                    200,
-                    models.UserPage,
-                )
-                users += page.items
-                pages += 1
-                assert len(page.items) <= per_page
-                if number >= page.pages:
-                    assert page.total == len(users)
-                    break
-                number += 1
+        first = importlib.import_module(f"{CLIENT}.types").UNSET  # the first page's cursor
+        parameter, position = ("cursor", first) if self.style == "cursor" else ("page", 1)
+        while position is not None:
+            page = self.expect(
+                200, "UserPage", "listUsers", per_page=per_page, **{parameter: position}
+            )
+            users += page.items
+            pages += 1
+            assert len(page.items) <= per_page
+            position = self.next_page(page, position, len(users))
         assert pages >= min(2, len(users)), f"{len(users)} users in {pages} pages"
         return users
 
-    before = [user.id for user in everyone()]
-    run = uuid.uuid4().hex[:8]
-    created = []
-    for number in range(7):
-        body = models.UserCreate(
-            name=f"Client {number}", email=f"client-{number}-{run}@example.com"
+    def next_page(self, page, position, users_so_far: int):
+        """Where the page after `page` starts, or None after the last one."""
+        if self.style == "cursor":
+            return page.next_cursor
+        if position >= page.pages:
+            assert page.total == users_so_far
+            return None
+        return position + 1
+
+    def create_users(self, count: int) -> list:
+        run = uuid.uuid4().hex[:8]
+        created = []
+        for number in range(count):
+            body = self.models.UserCreate(
+                name=f"Client {number}", email=f"client-{number}-{run}@example.com"
+            )
+            response = self.send("createUser", body=body)
+            user = self.answer(response, 201, "User")
+            assert response.headers["Location"].endswith(f"/api/users/{user.id}")
+            assert (user.name, user.email, user.addresses) == (body.name, body.email, [])
+            created.append(user)
+        return created
+
+    def change(self, first, second) -> None:
+        """A name, then an email taken by another user (409), both fields invalid (422)."""
+        models = self.models
+        renamed = self.expect(
+            200, "User", "updateUser", first.id, body=models.UserUpdate(name="Renamed")
         )
-        response = create_user.sync_detailed(client=client, body=body)
-        user = answer(response, 201, models.User)
-        assert response.headers["Location"].endswith(f"/api/users/{user.id}")
-        assert (user.name, user.email, user.addresses) == (body.name, body.email, [])
-        created.append(user)
-    listed = everyone()
-    assert [user.id for user in listed] == before + [user.id for user in created]
-    assert [user.to_dict() for user in listed[-7:]] == [user.to_dict() for user in created]
+        assert (renamed.name, renamed.email) == ("Renamed", first.email)
+        assert {user.id: user.name for user in self.everyone()}[first.id] == "Renamed"
+        taken = models.UserUpdate(email=second.email)
+        conflict = self.expect(409, "Error", "updateUser", first.id, body=taken)
+        assert conflict.error and conflict.message
+        duplicate = models.UserCreate(name="Twin", email=second.email)
+        self.expect(409, "Error", "createUser", body=duplicate)
+        invalid = models.UserCreate(name="   ", email="not-an-email")
+        rejected = self.expect(422, "Error", "createUser", body=invalid)
+        assert set(rejected.details.to_dict()) == {"name", "email"}, rejected.to_dict()
+        bad_update = models.UserUpdate(name="x" * 101)
+        self.expect(422, "Error", "updateUser", first.id, body=bad_update)
 
-    first, second = created[0], created[1]
-    fetched = answer(get_user.sync_detailed(first.id, client=client), 200, models.User)
-    assert fetched.to_dict() == first.to_dict()
+    def add_addresses(self, user) -> None:
+        """Addresses, up to the cap and one past it."""
+        models = self.models
+        for number in range(self.addresses_max):
+            body = models.AddressCreate(street=f"{number} Client Street", city="Springfield")
+            address = self.expect(201, "Address", "createAddress", user.id, body=body)
+            assert (address.street, address.city) == (body.street, body.city)
+        one_more = models.AddressCreate(street="One more", city="Springfield")
+        self.expect(409, "Error", "createAddress", user.id, body=one_more)
+        blank = models.AddressCreate(street="", city="Springfield")
+        self.expect(422, "Error", "createAddress", user.id, body=blank)
+        addresses = self.expect(200, "AddressList", "listAddresses", user.id)
+        assert len(addresses.items) == self.addresses_max
+        with_addresses = self.expect(200, "User", "getUser", user.id)
+        assert [a.to_dict() for a in with_addresses.addresses] == [
+            a.to_dict() for a in addresses.items
+        ]
 
-    # Changes: a name, then an email taken by another user (409), both fields invalid (422).
-    renamed = answer(
-        update_user.sync_detailed(first.id, client=client, body=models.UserUpdate(name="Renamed")),
-        200,
-        models.User,
-    )
-    assert (renamed.name, renamed.email) == ("Renamed", first.email)
-    assert {user.id: user.name for user in everyone()}[first.id] == "Renamed"
-    taken = models.UserUpdate(email=second.email)
-    conflict = answer(
-        update_user.sync_detailed(first.id, client=client, body=taken), 409, models.Error
-    )
-    assert conflict.error and conflict.message
-    duplicate = models.UserCreate(name="Twin", email=second.email)
-    answer(create_user.sync_detailed(client=client, body=duplicate), 409, models.Error)
-    invalid = models.UserCreate(name="   ", email="not-an-email")
-    rejected = answer(create_user.sync_detailed(client=client, body=invalid), 422, models.Error)
-    assert set(rejected.details.to_dict()) == {"name", "email"}, rejected.to_dict()
-    bad_update = models.UserUpdate(name="x" * 101)
-    answer(update_user.sync_detailed(first.id, client=client, body=bad_update), 422, models.Error)
-
-    # Addresses, up to the cap and one past it.
-    for number in range(addresses_max):
-        body = models.AddressCreate(street=f"{number} Client Street", city="Springfield")
-        address = answer(
-            create_address.sync_detailed(first.id, client=client, body=body), 201, models.Address
-        )
-        assert (address.street, address.city) == (body.street, body.city)
-    one_more = models.AddressCreate(street="One more", city="Springfield")
-    answer(create_address.sync_detailed(first.id, client=client, body=one_more), 409, models.Error)
-    blank = models.AddressCreate(street="", city="Springfield")
-    answer(create_address.sync_detailed(first.id, client=client, body=blank), 422, models.Error)
-    addresses = answer(
-        list_addresses.sync_detailed(first.id, client=client), 200, models.AddressList
-    )
-    assert len(addresses.items) == addresses_max
-    with_addresses = answer(get_user.sync_detailed(first.id, client=client), 200, models.User)
-    assert [a.to_dict() for a in with_addresses.addresses] == [a.to_dict() for a in addresses.items]
-
-    # Deleted: gone from every operation.
-    answer(delete_user.sync_detailed(first.id, client=client), 204, None)
-    answer(get_user.sync_detailed(first.id, client=client), 404, models.Error)
-    answer(list_addresses.sync_detailed(first.id, client=client), 404, models.Error)
-    answer(create_address.sync_detailed(first.id, client=client, body=one_more), 404, models.Error)
-    rename = models.UserUpdate(name="Ghost")
-    answer(update_user.sync_detailed(first.id, client=client, body=rename), 404, models.Error)
-    answer(delete_user.sync_detailed(first.id, client=client), 404, models.Error)
-    assert first.id not in [user.id for user in everyone()]
-    http.close()
+    def delete(self, user) -> None:
+        """Deleted: gone from every operation."""
+        self.expect(204, None, "deleteUser", user.id)
+        self.expect(404, "Error", "getUser", user.id)
+        self.expect(404, "Error", "listAddresses", user.id)
+        one_more = self.models.AddressCreate(street="One more", city="Springfield")
+        self.expect(404, "Error", "createAddress", user.id, body=one_more)
+        self.expect(404, "Error", "updateUser", user.id, body=self.models.UserUpdate(name="Ghost"))
+        self.expect(404, "Error", "deleteUser", user.id)
+        assert user.id not in [other.id for other in self.everyone()]
 
 
 def assert_same_json(round_trip: Any, sent: Any, where: str = "") -> None:
@@ -495,7 +510,7 @@ checks.positive_data_acceptance.expected-statuses = [
 )
 def test_schemathesis_every_check_passes_against_a_live_gunicorn(tmp_path, answers):
     answers = {**answers, "database": "sqlite"}
-    project = bake(tmp_path, answers)
+    project = bake(answers, tmp_path)
     env = project_env(project, DATABASE_URL=f"sqlite:///{tmp_path / 'users.sqlite3'}")
     init_db_and_seed(project, env)
     config = tmp_path / "schemathesis.toml"

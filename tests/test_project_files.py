@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from options import DEFAULTS, TEMPLATE, combo_id, matrix
+from tests.options import DEFAULTS, TEMPLATE, combo_id, matrix
 
 COMBINATIONS = {combo_id(answers): answers for answers in matrix()}
 IDS = list(COMBINATIONS)
@@ -386,11 +386,14 @@ def test_sqlite_images_keep_the_database_on_a_data_volume_the_app_user_owns(bake
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_compose_file_follows_the_compose_specification(compose_schema_findings, key):
+    """check-jsonschema, with the Compose Specification's schema."""
     assert compose_schema_findings[key] == []
 
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_docker_compose_accepts_the_compose_file(compose_config_findings, key):
+    """`docker-compose config`: services, volumes and interpolation resolve, as Docker Compose
+    itself reads them."""
     assert compose_config_findings[key] == []
 
 
@@ -460,11 +463,13 @@ def jobs(project: Path) -> dict:
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_ci_workflow_passes_actionlint_and_shellcheck(actionlint_findings, key):
+    """actionlint, with shellcheck on every `run:` script."""
     assert actionlint_findings[key] == []
 
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_ci_workflow_follows_the_github_workflow_schema(workflow_schema_findings, key):
+    """check-jsonschema, with the GitHub workflow schema that SchemaStore publishes."""
     assert workflow_schema_findings[key] == []
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from options import MANIFEST, TEMPLATE
+from tests.harness import cookiecutter_config, project_env
+from tests.options import MANIFEST, TEMPLATE
 
 # What cruft clones: the template's own files, without caches.
 TEMPLATE_FILES = ("cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}")
@@ -36,28 +37,20 @@ def env(tmp_path) -> dict[str, str]:
     """No user configuration of git or cookiecutter, nothing written outside tmp_path."""
     home = tmp_path / "home"
     home.mkdir()
-    config = tmp_path / "cookiecutter.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {json.dumps(str(tmp_path / 'cookiecutters'))}\n"
-        f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n"
-    )
     environ = {
         key: value
-        for key, value in os.environ.items()
+        for key, value in project_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1").items()
         if not key.startswith(("GIT_", "COOKIECUTTER_", "XDG_"))
-        and key not in ("DATABASE_URL", "REDIS_URL")
     }
     environ.update(
         HOME=str(home),
-        COOKIECUTTER_CONFIG=str(config),
+        COOKIECUTTER_CONFIG=str(cookiecutter_config(tmp_path)),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_AUTHOR_NAME="Template Tests",
         GIT_AUTHOR_EMAIL="template-tests@example.com",
         GIT_COMMITTER_NAME="Template Tests",
         GIT_COMMITTER_EMAIL="template-tests@example.com",
-        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
     )
     return environ
 
@@ -109,6 +102,47 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
+def commit_as_the_user(project: Path, env: dict[str, str]) -> None:
+    """The user's repository: the project as generated, then a change of their own."""
+    git(project, env, "init", "-q", "-b", "main")
+    git(project, env, "add", "--all")
+    git(project, env, "commit", "-q", "-m", "generated")
+    with (project / "README.md").open("a") as readme:
+        readme.write(USER_NOTES)
+    git(project, env, "commit", "-q", "-am", "our notes")
+
+
+def assert_applied_cleanly(project: Path, env: dict[str, str], old: dict, new: dict) -> None:
+    """No rejected hunk, no conflict marker; git apply -3 staged what it applied: the option's
+    files are added, none is in conflict."""
+    assert list(project.rglob("*.rej")) == []
+    assert list(project.rglob("*.orig")) == []
+    marked = [
+        path
+        for path, content in files(project).items()
+        if any(line.startswith((b"<<<<<<< ", b">>>>>>> ")) for line in content.splitlines())
+    ]
+    assert marked == []
+    status = {
+        line[3:]: line[:2] for line in git(project, env, "status", "--porcelain").splitlines()
+    }
+    added = MANIFEST.kept_paths(new) - MANIFEST.kept_paths(old)
+    assert "src/{package}/caching.py".format(package=new["project_slug"]) in added
+    assert {path for path, code in status.items() if code == "A "} == added
+    assert all(code in ("M ", " M", "A ") for code in status.values()), status
+    assert status["pyproject.toml"] == "M "
+    if "tests/sql_counter.py" not in MANIFEST.kept_paths(old):
+        assert "tests/sql_counter.py" in added
+
+
+def assert_lint_and_tests_pass(project: Path, env: dict[str, str], basetemp: Path) -> None:
+    for lint in (["check"], ["format", "--check"]):
+        run([sys.executable, "-m", "ruff", *lint, "--no-cache", "."], project, env)
+    pytest_args = ["-q", "-p", "no:cacheprovider", "--basetemp", str(basetemp)]
+    pytest_args += ["-m", "not slow", "tests"]
+    run([sys.executable, "-m", "pytest", *pytest_args], project, env, timeout=600)
+
+
 @pytest.mark.parametrize(
     "before",
     [
@@ -122,13 +156,7 @@ def test_cruft_update_turns_caching_on_as_a_fresh_bake_would(tmp_path, env, temp
     project = create(template_repo, tmp_path / "project", env, before)
     old = answers_of(project)
     assert not (project / "src" / old["project_slug"] / "caching.py").exists()
-    # The user's repository: the project as generated, then a change of their own.
-    git(project, env, "init", "-q", "-b", "main")
-    git(project, env, "add", "--all")
-    git(project, env, "commit", "-q", "-m", "generated")
-    with (project / "README.md").open("a") as readme:
-        readme.write(USER_NOTES)
-    git(project, env, "commit", "-q", "-am", "our notes")
+    commit_as_the_user(project, env)
 
     update = cruft(
         project,
@@ -145,27 +173,8 @@ def test_cruft_update_turns_caching_on_as_a_fresh_bake_would(tmp_path, env, temp
     assert "Failed to apply" not in output, output
     new = answers_of(project)
     assert new == {**old, "use_caching": True}
-    package = project / "src" / new["project_slug"]
-    assert (package / "caching.py").is_file()
-    assert list(project.rglob("*.rej")) == []
-    assert list(project.rglob("*.orig")) == []
-    marked = [
-        path
-        for path, content in files(project).items()
-        if any(line.startswith((b"<<<<<<< ", b">>>>>>> ")) for line in content.splitlines())
-    ]
-    assert marked == []
-    # git apply -3 stages what it applied: the option's files are added, none is in conflict.
-    status = {
-        line[3:]: line[:2] for line in git(project, env, "status", "--porcelain").splitlines()
-    }
-    added = MANIFEST.kept_paths(new) - MANIFEST.kept_paths(old)
-    assert "src/{package}/caching.py".format(package=new["project_slug"]) in added
-    assert {path for path, code in status.items() if code == "A "} == added
-    assert all(code in ("M ", " M", "A ") for code in status.values()), status
-    assert status["pyproject.toml"] == "M "
-    if "tests/sql_counter.py" not in MANIFEST.kept_paths(old):
-        assert "tests/sql_counter.py" in added
+    assert (project / "src" / new["project_slug"] / "caching.py").is_file()
+    assert_applied_cleanly(project, env, old, new)
 
     # Exactly what cruft create gives with the new answers, plus the user's own change.
     fresh = create(template_repo, tmp_path / "fresh", env, {**before, "use_caching": True})
@@ -175,23 +184,4 @@ def test_cruft_update_turns_caching_on_as_a_fresh_bake_would(tmp_path, env, temp
 
     git(project, env, "commit", "-q", "-am", "caching on")
     cruft(project, env, "check")
-    for lint in (["check"], ["format", "--check"]):
-        run([sys.executable, "-m", "ruff", *lint, "--no-cache", "."], project, env)
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--basetemp",
-            str(tmp_path / "pytest"),
-            "-m",
-            "not slow",
-            "tests",
-        ],
-        project,
-        env,
-        timeout=600,
-    )
+    assert_lint_and_tests_pass(project, env, tmp_path / "pytest")
