@@ -10,7 +10,7 @@ ANSWERS = r"""{{ cookiecutter | tojson }}"""
 # Names a generated package must not take: the project, its tests or their tools import them.
 TAKEN = {
     "alembic", "blinker", "brotli", "click", "dns", "email_validator", "flask", "flask_caching",
-    "flask_compress", "gunicorn", "idna", "itsdangerous", "jinja2", "markupsafe", "msgspec",
+    "flask_compress", "flask_cors", "gunicorn", "idna", "itsdangerous", "jinja2", "markupsafe", "msgspec",
     "orjson", "psycopg", "pytest", "redis", "sqlalchemy", "test", "tests", "werkzeug",
     # what the tests import, and what those libraries import in turn
     "attrs", "backports", "cachelib", "conftest", "fuzzing", "greenlet", "httpx", "hypothesis",

@@ -26,6 +26,7 @@ PRELOAD = [
     "flask.views",
     "flask_caching.jinja2ext",
     "flask_compress",
+    "flask_cors",
     "gunicorn.app.wsgiapp",
     "gunicorn.arbiter",
     "gunicorn.workers.gthread",

@@ -144,3 +144,27 @@ def test_the_timeout_is_configurable(make_app):
     app = make_app(CACHE_DEFAULT_TIMEOUT=7)
     with app.app_context():
         assert cache.cache.default_timeout == 7
+
+
+def test_a_cached_answer_carries_the_cors_headers_of_the_origin_asking(make_app):
+    """Access-Control-* headers depend on the Origin, which is not part of the key: they are
+    added to every answer, a hit included, and never stored."""
+    allowed, other = "http://localhost:3000", "https://elsewhere.example"
+    app = make_app(CORS_ORIGINS=[allowed])
+    client = app.test_client()
+    client.post("/api/users", json={"name": "Ada", "email": "ada@example.com"})
+    misses, first = statements(app, client, "/api/users", headers={"Origin": allowed})
+    assert misses > 0
+    assert first.headers["Access-Control-Allow-Origin"] == allowed
+    for headers in ({"Origin": other}, {}):
+        hits, response = statements(app, client, "/api/users", headers=headers)
+        assert hits == 0
+        assert response.data == first.data
+        assert not [name for name, _ in response.headers.items() if name.startswith("Access-")]
+        assert "Origin" in response.vary
+    hits, again = statements(app, client, "/api/users", headers={"Origin": allowed})
+    assert hits == 0
+    assert again.headers["Access-Control-Allow-Origin"] == allowed
+    exposed = "Access-Control-Expose-Headers"
+    assert again.headers[exposed] == first.headers[exposed]
+    assert ", ".join(again.headers.getlist("Vary")).lower().count("origin") == 1

@@ -20,6 +20,7 @@ def test_settings_are_read_from_the_environment():
         LOG_FILE="/tmp/app.log",
         LOG_FORMAT="JSON",
         MAX_CONTENT_LENGTH="2048",
+        CORS_ORIGINS="http://localhost:3000, https://app.example.com",
     )
     expected = {
         "DATABASE_URL": "dialect://elsewhere/other",
@@ -28,6 +29,7 @@ def test_settings_are_read_from_the_environment():
         "LOG_FILE": "/tmp/app.log",
         "LOG_FORMAT": "json",
         "MAX_CONTENT_LENGTH": 2048,
+        "CORS_ORIGINS": ["http://localhost:3000", "https://app.example.com"],
     }
     assert values.items() >= expected.items()
 
@@ -38,6 +40,7 @@ def test_defaults_are_documented_values():
     assert values["LOG_FILE"] is None
     assert values["LOG_FORMAT"] == "text"
     assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    assert values["CORS_ORIGINS"] == []
 
 
 def test_without_secret_key_each_process_gets_a_random_one():
@@ -52,6 +55,11 @@ def test_without_secret_key_each_process_gets_a_random_one():
         ("MAX_CONTENT_LENGTH", "0"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
+        ("CORS_ORIGINS", "*"),
+        ("CORS_ORIGINS", "http://localhost:3000/"),
+        ("CORS_ORIGINS", "https://app.example.com/path"),
+        ("CORS_ORIGINS", "app.example.com"),
+        ("CORS_ORIGINS", "https://*.example.com"),
     ],
 )
 def test_unusable_values_are_rejected_naming_the_variable(name, value):

@@ -16,6 +16,7 @@ from . import commands
 {%- if cookiecutter.use_compression %}
 from . import compression
 {%- endif %}
+from . import cors
 from . import db
 from . import errors
 {%- if cookiecutter.use_fast_json %}
@@ -39,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     logs.init_app(app)
     security.init_app(app)
+    cors.init_app(app)
 {%- if cookiecutter.use_async_logging %}
     async_logging.init_app(app)
 {%- endif %}

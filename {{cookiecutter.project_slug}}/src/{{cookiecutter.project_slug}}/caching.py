@@ -72,6 +72,8 @@ def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None
     if request.method in WRITE_METHODS and response.status_code < 400:
         invalidate()
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
+        # Never the Access-Control-* headers: they depend on the Origin, which the key leaves
+        # out, and cors.py adds them to every answer, a hit included.
         headers = {
             name: value
             for name, value in response.headers.items()

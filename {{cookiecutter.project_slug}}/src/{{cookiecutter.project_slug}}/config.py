@@ -1,6 +1,7 @@
 """Settings read from the environment (12-factor); every one is listed in .env.example."""
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from math import inf
@@ -11,6 +12,8 @@ from .{{ cookiecutter.database }} import default_database_url
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+# An origin as a browser sends it: scheme://host[:port], no path, no trailing slash, no wildcard.
+ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[a-z0-9.-]+(:[0-9]{1,5})?", re.IGNORECASE)
 {%- if cookiecutter.use_pagination %}
 PER_PAGE_LIMIT = 1000  # the largest PER_PAGE_MAX allowed: a page stays a bounded answer
 {%- endif %}
@@ -34,6 +37,7 @@ def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dic
         "LOG_FILE": environ.get("LOG_FILE") or None,
         "LOG_FORMAT": _choice(environ, "LOG_FORMAT", "text", LOG_FORMATS),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", MIB),
+        "CORS_ORIGINS": _origins(environ, "CORS_ORIGINS"),
 {%- if cookiecutter.use_connection_pooling %}
         "DB_POOL_SIZE": _int(environ, "DB_POOL_SIZE", 5),
         "DB_MAX_OVERFLOW": _int(environ, "DB_MAX_OVERFLOW", 10, minimum=0),
@@ -77,6 +81,17 @@ def _int(
     if value > maximum:
         raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def _origins(environ: Mapping[str, str], name: str) -> list[str]:
+    origins = [origin.strip() for origin in environ.get(name, "").split(",") if origin.strip()]
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{name} must list origins like https://app.example.com (scheme, host, optional "
+                f"port; no path, trailing slash or wildcard), got {origin!r}"
+            )
+    return origins
 
 
 def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
