@@ -25,7 +25,7 @@ from tests.harness import (
     required,
     server_url,
 )
-from tests.options import MANIFEST, combo_id, covering_subset, matrix
+from tests.options import MANIFEST, combo_id, covering_subset, matrix, matrix_shard
 from tests.project_runner import run_project_tests
 
 # multiprocessing (the forkserver of project_runner) keeps and cleans its own temporary folder:
@@ -44,6 +44,14 @@ tempfile.tempdir = None
 
 # Registered first, so it runs last: after multiprocessing has cleaned up its own folder here.
 atexit.register(shutil.rmtree, _HOOK_TMP, ignore_errors=True)
+
+
+def pytest_configure(config):
+    """A MATRIX_SHARD that is not `i/n` stops the run before collection, with one line."""
+    try:
+        matrix_shard()
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.fixture(scope="session")
@@ -206,9 +214,12 @@ def _suite_kind(key: str) -> str:
 
 def pytest_terminal_summary(terminalreporter):
     if SUMMARY:
+        shard = matrix_shard()
         terminalreporter.write_line(
-            f"matrix: baked {SUMMARY['baked']} projects, ran {SUMMARY['ran']} of their own test "
-            f"suites ({SUMMARY['full']} of them in full, the others without slow tests)"
+            f"matrix: baked {SUMMARY['baked']} projects"
+            + (f" (shard {shard[0]} of {shard[1]})" if shard else "")
+            + f", ran {SUMMARY['ran']} of their own test suites ({SUMMARY['full']} of them in "
+            "full, the others without slow tests)"
         )
     if SECONDS:
         medians = ", ".join(

@@ -1,9 +1,11 @@
 """The answers the template tests bake, as data tables (ids read `option:value-option:value`)."""
 
+import hashlib
 import importlib.util
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent
@@ -99,9 +101,37 @@ def combinations() -> list[dict[str, object]]:
 
 def matrix() -> list[dict[str, object]]:
     """The combinations this run tests: all of them, or, while developing, those matching every
-    `option:value` word of MATRIX_ONLY (e.g. MATRIX_ONLY="database:sqlite use_caching:True")."""
+    `option:value` word of MATRIX_ONLY (e.g. MATRIX_ONLY="database:sqlite use_caching:True");
+    then, when MATRIX_SHARD is `i/n` (as in CI, e.g. MATRIX_SHARD=3/8), only those of shard i."""
     wanted = os.environ.get("MATRIX_ONLY", "").split()
-    return [answers for answers in combinations() if all(w in combo_id(answers) for w in wanted)]
+    chosen = [answers for answers in combinations() if all(w in combo_id(answers) for w in wanted)]
+    shard = matrix_shard()
+    if shard is None:
+        return chosen
+    index, count = shard
+    return [answers for answers in chosen if shard_of(combo_id(answers), count) == index]
+
+
+def shard_of(key: str, count: int) -> int:
+    """The shard (1 to `count`) of the combination with id `key`: a stable function of the id
+    alone (SHA-256, never Python's hash(), which changes from one process to the next), so every
+    shard job of a CI run, and every run, agrees on where a combination goes."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % count + 1
+
+
+SHARD_FORMAT = "MATRIX_SHARD must be i/n with 1 <= i <= n (e.g. MATRIX_SHARD=3/8)"
+
+
+def matrix_shard(value: str | None = None) -> tuple[int, int] | None:
+    """MATRIX_SHARD (or `value`) as (index, count), None when unset or empty; a ValueError
+    naming the expected form for anything else."""
+    value = os.environ.get("MATRIX_SHARD", "") if value is None else value
+    if not value.strip():
+        return None
+    found = re.fullmatch(r"\s*([0-9]+)/([0-9]+)\s*", value)
+    if not found or not 1 <= int(found[1]) <= int(found[2]):
+        raise ValueError(f"{SHARD_FORMAT}; got {value!r}")
+    return int(found[1]), int(found[2])
 
 
 def combo_id(answers: dict[str, object]) -> str:
