@@ -4,7 +4,8 @@ and the Makefile.
 
 The matrix renders each of these files in only a few distinct ways, so every linter runs once
 per distinct content (hadolint, actionlint with shellcheck, check-jsonschema, docker-compose,
-make, pre-commit), and each combination then reads the findings for its own content."""
+make, pre-commit), and each combination then reads the findings for its own content. The
+Dependabot configuration and the classifiers of pyproject.toml are checked here too."""
 
 import configparser
 import functools
@@ -30,9 +31,10 @@ IDS = list(COMBINATIONS)
 DOCKERFILE = "Dockerfile"
 COMPOSE = "compose.yaml"
 WORKFLOW = ".github/workflows/ci.yml"
+DEPENDABOT = ".github/dependabot.yml"
 MAKEFILE = "Makefile"
 PRE_COMMIT = ".pre-commit-config.yaml"
-PYTHONS = ["3.11", "3.12"]
+PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
 TOOLS_HINT = "install the template's test tools: .venv/bin/pip install -r requirements.txt"
 
 
@@ -186,6 +188,11 @@ def actionlint_findings(baked):
 @pytest.fixture(scope="session")
 def workflow_schema_findings(baked):
     return lint_each_distinct(baked, WORKFLOW, _json_schema("vendor.github-workflows"))
+
+
+@pytest.fixture(scope="session")
+def dependabot_schema_findings(baked):
+    return lint_each_distinct(baked, DEPENDABOT, _json_schema("vendor.dependabot"))
 
 
 @pytest.fixture(scope="session")
@@ -499,10 +506,9 @@ def test_ci_lints_and_tests_every_python_of_the_matrix_with_its_own_interpreter(
     test = jobs(baked[key])["test"]
     assert test["strategy"]["matrix"]["python"] == PYTHONS
     steps = test["steps"]
-    for version in PYTHONS:
-        (setup,) = [step for step in steps if step.get("if") == f"matrix.python == '{version}'"]
-        assert setup["uses"].startswith("actions/setup-python@")
-        assert setup["with"]["python-version"] == version
+    (setup,) = [step for step in steps if step.get("uses", "").startswith("actions/setup-python@")]
+    assert setup["with"]["python-version"] == "${{ matrix.python }}"
+    assert "if" not in setup
     commands = [step["run"] for step in steps if "run" in step]
     assert commands == [
         'python -m pip install -e ".[dev]"',
@@ -513,10 +519,50 @@ def test_ci_lints_and_tests_every_python_of_the_matrix_with_its_own_interpreter(
 
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
+def test_pyproject_classifiers_name_flask_and_exactly_the_pythons_ci_tests(baked, key):
+    """No `License ::` classifier: PEP 639 forbids one beside a `license` expression."""
+    metadata = _toml(_read(baked[key] / "pyproject.toml"))["project"]
+    classifiers = metadata["classifiers"]
+    prefix = "Programming Language :: Python :: 3."
+    pythons = [c.removeprefix("Programming Language :: Python :: ") for c in classifiers]
+    assert [p for c, p in zip(classifiers, pythons, strict=True) if c.startswith(prefix)] == PYTHONS
+    assert metadata["requires-python"] == f">={PYTHONS[0]}"
+    assert "Framework :: Flask" in classifiers
+    assert not [c for c in classifiers if c.startswith("License ::")]
+
+
+@pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_ci_audits_the_dependencies_and_builds_the_image(baked, key):
     workflow = jobs(baked[key])
     assert "pip-audit ." in [step.get("run") for step in workflow["audit"]["steps"]]
     assert any("docker build" in step.get("run", "") for step in workflow["image"]["steps"])
+
+
+# --- Dependabot ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", IDS, ids=IDS)
+def test_dependabot_config_follows_the_dependabot_schema(dependabot_schema_findings, key):
+    """check-jsonschema, with the Dependabot schema that SchemaStore publishes."""
+    assert dependabot_schema_findings[key] == []
+
+
+@pytest.mark.parametrize("key", IDS, ids=IDS)
+def test_dependabot_updates_python_packages_actions_and_the_image_weekly_grouped_after_a_week(
+    baked, key
+):
+    updates = read_yaml(baked[key] / DEPENDABOT)["updates"]
+    assert [update["package-ecosystem"] for update in updates] == [
+        "pip",
+        "github-actions",
+        "docker",
+    ]
+    for update in updates:
+        assert update["directory"] == "/"
+        assert update["schedule"]["interval"] == "weekly"
+        assert update["cooldown"] == {"default-days": 7}
+        (group,) = update["groups"].values()
+        assert group["patterns"] == ["*"]
 
 
 # --- pre-commit, .editorconfig, whitespace ------------------------------------------------------
