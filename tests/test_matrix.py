@@ -53,7 +53,7 @@ TRACES: dict[tuple[str, object], list[str]] = {
         "Generation(",
     ],
     ("use_fast_json", True): ["fast_json", "FastJSONProvider", "orjson"],
-    ("use_fast_json", False): ["app.json.sort_keys"],
+    ("use_fast_json", False): ["StandardJSONProvider", "sort_keys"],
     ("use_compression", True): ["compression", "Compress", "Accept-Encoding", "brotli", "zstd"],
     ("use_async_logging", True): [
         "async_logging",

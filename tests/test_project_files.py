@@ -514,6 +514,7 @@ def test_ci_lints_and_tests_every_python_of_the_matrix_with_its_own_interpreter(
         'python -m pip install -e ".[dev]"',
         "ruff check .",
         "ruff format --check .",
+        "mypy",
         "python -m pytest",
     ]
 
@@ -585,7 +586,7 @@ def pre_commit_findings(baked, tmp_path_factory):
 
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
-def test_pre_commit_config_is_valid_and_runs_ruff_with_fixes_and_the_formatter(
+def test_pre_commit_config_is_valid_and_runs_ruff_with_fixes_the_formatter_and_mypy(
     baked, pre_commit_findings, key
 ):
     assert pre_commit_findings[key] == []
@@ -596,6 +597,10 @@ def test_pre_commit_config_is_valid_and_runs_ruff_with_fixes_and_the_formatter(
     }
     assert hooks["ruff-check"]["args"] == ["--fix"]
     assert {"ruff-format", "end-of-file-fixer", "trailing-whitespace", "check-yaml"} <= set(hooks)
+    # mypy of the project's own environment, on what pyproject.toml lists, not on each file
+    assert hooks["mypy"]["entry"] == ".venv/bin/mypy"
+    assert hooks["mypy"]["language"] == "system"
+    assert hooks["mypy"]["pass_filenames"] is False
 
 
 def generated_text_files(project: Path) -> list[Path]:
@@ -705,5 +710,6 @@ def test_makefile_runs_the_same_commands_as_ci_and_the_readme(baked, key):
     makefile = _read(baked[key] / MAKEFILE)
     for command in ("ruff check .", "ruff format --check .", "gunicorn -c gunicorn.conf.py"):
         assert command in makefile
+    assert "\n\t$(BIN)/mypy\n" in makefile  # `make typecheck`: mypy as CI runs it
     assert f"PACKAGE := {package}" in makefile
     assert "$(FLASK) init-db" in makefile

@@ -1,8 +1,12 @@
 {%- if cookiecutter.database == "postgresql" or cookiecutter.use_caching and cookiecutter.cache_backend == "redis" -%}
 import os
 import uuid
-
 {% endif -%}
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +23,11 @@ from {{ cookiecutter.project_slug }} import db
 {%- if cookiecutter.use_caching %}
 from {{ cookiecutter.project_slug }}.caching import cache
 {%- endif %}
+
+# The fixtures that build things, as the tests call them.
+MakeApp = Callable[..., Flask]  # make_app(**settings): another app on the test services
+MakeUser = Callable[..., dict[str, Any]]  # make_user(**fields): a user created through the API
+Seed = Callable[..., None]  # seed(users, addresses_per_user=1): rows inserted by the CLI
 {%- if cookiecutter.database == "postgresql" %}
 
 
@@ -43,7 +52,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
+def unreachable_database(database_url: str, tmp_path: Path) -> tuple[str, str]:
     """A URL of the test database's kind for a database that cannot be reached, and the words
     the driver gives for it."""
     missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
@@ -51,7 +60,7 @@ def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
 
 
 @pytest.fixture
-def uninitialised_database(database_url: str, cleaner: Engine) -> tuple[str, str]:
+def uninitialised_database(database_url: str, cleaner: Engine) -> Iterator[tuple[str, str]]:
     """A URL for a database where no migration has run (a schema of its own in the test
     database, empty and alone on the search path, dropped afterwards), and the words the driver
     gives for its missing users table."""
@@ -66,13 +75,13 @@ def uninitialised_database(database_url: str, cleaner: Engine) -> tuple[str, str
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file for the session."""
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
 @pytest.fixture
-def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
+def unreachable_database(database_url: str, tmp_path: Path) -> tuple[str, str]:
     """A URL of the test database's kind for a database that cannot be reached, and the words
     the driver gives for it."""
     missing = make_url(database_url).set(database=str(tmp_path / "missing" / "database"))
@@ -80,7 +89,7 @@ def unreachable_database(database_url: str, tmp_path) -> tuple[str, str]:
 
 
 @pytest.fixture
-def uninitialised_database(tmp_path) -> tuple[str, str]:
+def uninitialised_database(tmp_path: Path) -> tuple[str, str]:
     """A URL for a database where no migration has run (a new, empty SQLite file), and the words
     the driver gives for its missing users table."""
     return f"sqlite:///{tmp_path / 'uninitialised.sqlite3'}", "no such table: users"
@@ -98,20 +107,20 @@ def redis_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def test_settings(database_url: str, redis_url: str) -> dict:
+def test_settings(database_url: str, redis_url: str) -> dict[str, Any]:
     prefix = f"test-{uuid.uuid4().hex}:"
     return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix}
 {%- else %}
 
 
 @pytest.fixture(scope="session")
-def test_settings(database_url: str) -> dict:
+def test_settings(database_url: str) -> dict[str, Any]:
     return {"DATABASE_URL": database_url}
 {%- endif %}
 
 
 @pytest.fixture(scope="session")
-def shared_app(test_settings: dict) -> Flask:
+def shared_app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     """One app for the session (building one per test would open a new connection per test),
     on a database migrated from empty."""
     app = create_app({"TESTING": True, **test_settings})
@@ -123,7 +132,7 @@ def shared_app(test_settings: dict) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def cleaner(database_url: str) -> Engine:
+def cleaner(database_url: str) -> Iterator[Engine]:
     """Empties the tables between tests over a connection of its own, kept for the session
     whatever pool the app under test uses."""
     engine = create_engine(database_url)
@@ -145,12 +154,12 @@ def app(shared_app: Flask, cleaner: Engine) -> Flask:
 
 
 @pytest.fixture
-def make_app(test_settings: dict, app: Flask):
+def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[MakeApp]:
     """Build further apps on the same services (settings as keyword arguments); each one is
     disposed of after the test."""
-    apps = []
+    apps: list[Flask] = []
 
-    def make(**overrides) -> Flask:
+    def make(**overrides: Any) -> Flask:
         app = create_app({"TESTING": True, **test_settings, **overrides})
         apps.append(app)
         return app
@@ -167,22 +176,23 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def make_user(client: FlaskClient):
+def make_user(client: FlaskClient) -> MakeUser:
     """Create a user through the API and return its JSON."""
     counter = iter(range(1, 1_000_000))
 
-    def make(**fields: str) -> dict:
+    def make(**fields: str) -> dict[str, Any]:
         n = next(counter)
         body = {"name": f"Person {n}", "email": f"person{n}@example.com", **fields}
         response = client.post("/api/users", json=body)
         assert response.status_code == 201, response.json
-        return response.json
+        user: dict[str, Any] = response.get_json()
+        return user
 
     return make
 
 
 @pytest.fixture
-def seed(app: Flask):
+def seed(app: Flask) -> Seed:
     """Fill the tables through the `seed` command: seed(users, addresses_per_user=1)."""
 
     def run(users: int, addresses_per_user: int = 1) -> None:

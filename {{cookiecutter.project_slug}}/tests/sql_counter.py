@@ -15,7 +15,14 @@ class Statements(list[str]):
 def count_statements(engine: Engine) -> Iterator[Statements]:
     statements = Statements()
 
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    def record(
+        _conn: object,
+        _cursor: object,
+        statement: str,
+        _parameters: object,
+        _context: object,
+        _executemany: object,
+    ) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)

@@ -1,3 +1,6 @@
+from conftest import MakeUser
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -6,30 +9,36 @@ from {{ cookiecutter.project_slug }}.models import ADDRESSES_MAX
 from {{ cookiecutter.project_slug }}.models import Address
 
 
-def test_create_address_returns_201_and_the_address(client, make_user):
+def test_create_address_returns_201_and_the_address(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     body = {"street": "1 Infinite Loop", "city": "Cupertino"}
     response = client.post(f"/api/users/{user['id']}/addresses", json=body)
     assert response.status_code == 201
-    assert response.json.keys() == {"id", "street", "city"}
-    assert isinstance(response.json["id"], int)
-    assert response.json == {"id": response.json["id"], **body}
+    assert response.get_json().keys() == {"id", "street", "city"}
+    assert isinstance(response.get_json()["id"], int)
+    assert response.json == {"id": response.get_json()["id"], **body}
 
 
-def test_addresses_are_listed_in_creation_order_and_embedded_in_the_user(client, make_user):
+def test_addresses_are_listed_in_creation_order_and_embedded_in_the_user(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     created = [
         client.post(
             f"/api/users/{user['id']}/addresses", json={"street": f"{n} Main St", "city": "Paris"}
-        ).json
+        ).get_json()
         for n in range(3)
     ]
     assert client.get(f"/api/users/{user['id']}/addresses").json == {"items": created}
-    assert client.get(f"/api/users/{user['id']}").json["addresses"] == created
-    assert client.get("/api/users").json["items"][0]["addresses"] == created
+    assert client.get(f"/api/users/{user['id']}").get_json()["addresses"] == created
+    assert client.get("/api/users").get_json()["items"][0]["addresses"] == created
 
 
-def test_a_user_holds_at_most_addresses_max_addresses_and_one_more_is_a_409(app, client, make_user):
+def test_a_user_holds_at_most_addresses_max_addresses_and_one_more_is_a_409(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     with app.app_context():
         session = get_session()
@@ -40,18 +49,20 @@ def test_a_user_holds_at_most_addresses_max_addresses_and_one_more_is_a_409(app,
     assert client.post(url, json={"street": "The last", "city": "Paris"}).status_code == 201
     response = client.post(url, json={"street": "One more", "city": "Paris"})
     assert response.status_code == 409
-    assert response.json["message"] == f"A user has at most {ADDRESSES_MAX} addresses."
-    assert len(client.get(url).json["items"]) == ADDRESSES_MAX
+    assert response.get_json()["message"] == f"A user has at most {ADDRESSES_MAX} addresses."
+    assert len(client.get(url).get_json()["items"]) == ADDRESSES_MAX
 
 
-def test_addresses_of_an_unknown_user_are_404(client):
+def test_addresses_of_an_unknown_user_are_404(client: FlaskClient) -> None:
     assert client.get("/api/users/999/addresses").status_code == 404
     response = client.post("/api/users/999/addresses", json={"street": "x", "city": "y"})
     assert response.status_code == 404
-    assert response.json["error"] == "not-found"
+    assert response.get_json()["error"] == "not-found"
 
 
-def test_deleting_a_user_deletes_its_addresses(app, client, make_user):
+def test_deleting_a_user_deletes_its_addresses(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     client.post(f"/api/users/{user['id']}/addresses", json={"street": "x", "city": "y"})
     assert client.delete(f"/api/users/{user['id']}").status_code == 204

@@ -9,8 +9,11 @@ import signal
 import statistics
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from conftest import MakeApp
 from flask import Flask
 
 from {{ cookiecutter.project_slug }} import async_logging
@@ -18,6 +21,7 @@ from {{ cookiecutter.project_slug }} import logs
 from {{ cookiecutter.project_slug }}.async_logging import AsyncHandler
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"
+AppWithSink = Callable[[logging.Handler], Flask]  # app_with_sink(sink): an app logging to sink
 
 
 class GatedSink(logging.Handler):
@@ -47,7 +51,7 @@ class SlowSink(logging.Handler):
 
 
 @pytest.fixture
-def app_with_sink(make_app, monkeypatch):
+def app_with_sink(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> AppWithSink:
     """An app whose log records go to the given handler."""
 
     def build(sink: logging.Handler) -> Flask:
@@ -65,15 +69,17 @@ def shut_down_logging(app: Flask) -> None:
 
 
 def access_ids(records: list[logging.LogRecord]) -> list[str]:
-    return [record.request_id for record in records if record.name == ACCESS]
+    return [record.__dict__["request_id"] for record in records if record.name == ACCESS]
 
 
-def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_with_sink):
+def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(
+    app_with_sink: AppWithSink,
+) -> None:
     sink = GatedSink()
     app = app_with_sink(sink)
     client = app.test_client()
     ids = [f"blocked-{n}" for n in range(20)]
-    statuses = []
+    statuses: list[int] = []
 
     def send() -> None:
         statuses.extend(
@@ -97,17 +103,19 @@ def test_requests_finish_while_the_sink_is_blocked_and_no_record_is_lost(app_wit
     assert sink.records[-1].getMessage() == "logged after the shutdown"
 
 
-class CountingQueue(queue.Queue):
+class CountingQueue(queue.Queue[logging.LogRecord]):
     """A queue that counts the times a reader waited on it."""
 
     waits = 0
 
-    def get(self, block: bool = True, timeout: float | None = None):
+    def get(self, block: bool = True, timeout: float | None = None) -> logging.LogRecord:
         self.waits += block
         return super().get(block, timeout)
 
 
-def test_records_logged_apart_are_written_in_batches_not_one_wakeup_each(monkeypatch):
+def test_records_logged_apart_are_written_in_batches_not_one_wakeup_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(async_logging, "BATCH_WAIT", 0.05)  # a margin for a busy machine
     sink = SlowSink(delay=0)
     handler = AsyncHandler([sink])
@@ -130,7 +138,9 @@ def test_records_logged_apart_are_written_in_batches_not_one_wakeup_each(monkeyp
     assert handler.queue.waits <= 10
 
 
-def test_a_stalled_sink_holds_a_bounded_queue_then_logging_waits_and_loses_nothing(monkeypatch):
+def test_a_stalled_sink_holds_a_bounded_queue_then_logging_waits_and_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(async_logging, "MAX_QUEUED", 10)
     sink = GatedSink()
     handler = AsyncHandler([sink])
@@ -161,7 +171,7 @@ def test_a_stalled_sink_holds_a_bounded_queue_then_logging_waits_and_loses_nothi
     assert [record.getMessage() for record in sink.records] == [f"record {n}" for n in range(30)]
 
 
-def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink):
+def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink: AppWithSink) -> None:
     # The listener thread must not format tracebacks: Python 3.11 parses source code to do so,
     # which breaks when another thread (werkzeug building a URL map) parses at the same time.
     sink = SlowSink(delay=0)
@@ -173,15 +183,18 @@ def test_a_traceback_is_formatted_by_the_thread_that_logged_it(app_with_sink):
     shut_down_logging(app)
     (record,) = sink.records
     assert record.exc_info is None
+    assert record.exc_text is not None
     assert record.exc_text.startswith("Traceback")
     assert record.exc_text.endswith("RuntimeError: kaboom")
 
 
 @pytest.mark.slow
-def test_a_sink_taking_20_ms_per_record_adds_nothing_to_request_latency(app_with_sink):
+def test_a_sink_taking_20_ms_per_record_adds_nothing_to_request_latency(
+    app_with_sink: AppWithSink,
+) -> None:
     sink = SlowSink(delay=0.02)
     client = app_with_sink(sink).test_client()
-    latencies = []
+    latencies: list[float] = []
     for n in range(20):
         start = time.perf_counter()
         client.get("/healthz", headers={"X-Request-ID": f"slow-{n}"})
@@ -193,7 +206,9 @@ def test_a_sink_taking_20_ms_per_record_adds_nothing_to_request_latency(app_with
     assert access_ids(sink.records) == [f"slow-{n}" for n in range(20)]
 
 
-def test_a_forked_child_writes_its_own_records_once_and_none_of_its_parents(make_app, tmp_path):
+def test_a_forked_child_writes_its_own_records_once_and_none_of_its_parents(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
     log_file = tmp_path / "app.log"
     app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
     logger = logging.getLogger(app.import_name)

@@ -1,8 +1,16 @@
 """Response caching: hits touch no database, keys include the query string, writes invalidate,
 through the API or not."""
 
+from typing import Any
+
+from conftest import MakeApp
+from conftest import MakeUser
+from conftest import Seed
+from flask import Flask
+from flask.testing import FlaskClient
 from sql_counter import count_statements
 from sqlalchemy import insert
+from werkzeug.test import TestResponse
 
 from {{ cookiecutter.project_slug }} import caching
 from {{ cookiecutter.project_slug }} import db
@@ -10,7 +18,9 @@ from {{ cookiecutter.project_slug }}.caching import cache
 from {{ cookiecutter.project_slug }}.models import User
 
 
-def statements(app, client, url: str, **kwargs) -> tuple[int, object]:
+def statements(
+    app: Flask, client: FlaskClient, url: str, **kwargs: Any
+) -> tuple[int, TestResponse]:
     """How many SQL statements a GET of `url` executes, and its response."""
     with app.app_context():
         engine = db.get_engine()
@@ -19,11 +29,11 @@ def statements(app, client, url: str, **kwargs) -> tuple[int, object]:
     return len(executed), response
 
 
-def emails(client) -> list[str]:
-    return [user["email"] for user in client.get("/api/users").json["items"]]
+def emails(client: FlaskClient) -> list[str]:
+    return [user["email"] for user in client.get("/api/users").get_json()["items"]]
 
 
-def write_behind_the_cache(app, email: str) -> None:
+def write_behind_the_cache(app: Flask, email: str) -> None:
     """A write that does not go through the API: a script, a migration, another service."""
     with app.app_context():
         session = db.get_session()
@@ -31,7 +41,9 @@ def write_behind_the_cache(app, email: str) -> None:
         session.commit()
 
 
-def test_a_cache_hit_executes_no_sql_and_returns_the_same_body(app, client, make_user):
+def test_a_cache_hit_executes_no_sql_and_returns_the_same_body(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     client.post(f"/api/users/{user['id']}/addresses", json={"street": "1 Main", "city": "X"})
     for url in ("/api/users", f"/api/users/{user['id']}", f"/api/users/{user['id']}/addresses"):
@@ -45,27 +57,31 @@ def test_a_cache_hit_executes_no_sql_and_returns_the_same_body(app, client, make
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
 
 
-def test_a_different_cursor_is_not_served_the_first_pages_body(client, make_user):
+def test_a_different_cursor_is_not_served_the_first_pages_body(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
     for _ in range(3):
         make_user()
-    first = client.get("/api/users?per_page=1").json
+    first = client.get("/api/users?per_page=1").get_json()
     second = client.get("/api/users", query_string={"per_page": 1, "cursor": first["next_cursor"]})
-    assert second.json["items"] != first["items"]
-    assert client.get("/api/users?per_page=2").json["items"][:1] == first["items"]
+    assert second.get_json()["items"] != first["items"]
+    assert client.get("/api/users?per_page=2").get_json()["items"][:1] == first["items"]
 {%- elif cookiecutter.use_pagination %}
 
 
-def test_page_2_is_not_served_page_1s_body(client, make_user):
+def test_page_2_is_not_served_page_1s_body(client: FlaskClient, make_user: MakeUser) -> None:
     for _ in range(3):
         make_user()
-    first = client.get("/api/users?per_page=1&page=1").json
-    second = client.get("/api/users?per_page=1&page=2").json
+    first = client.get("/api/users?per_page=1&page=1").get_json()
+    second = client.get("/api/users?per_page=1&page=2").get_json()
     assert second["items"] != first["items"]
     assert second["page"] == 2
 {%- else %}
 
 
-def test_different_paths_and_query_strings_are_different_entries(app, client, make_user):
+def test_different_paths_and_query_strings_are_different_entries(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     first, second = make_user(), make_user()
     assert client.get(f"/api/users/{first['id']}").json == first
     assert client.get(f"/api/users/{second['id']}").json == second
@@ -75,14 +91,18 @@ def test_different_paths_and_query_strings_are_different_entries(app, client, ma
 {%- endif %}
 
 
-def test_the_order_of_query_parameters_does_not_matter(app, client, make_user):
+def test_the_order_of_query_parameters_does_not_matter(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     make_user()
     statements(app, client, "/api/users?a=1&b=2")
     hits, _ = statements(app, client, "/api/users?b=2&a=1")
     assert hits == 0
 
 
-def test_a_repeated_parameter_in_another_order_is_another_entry(app, client, make_user):
+def test_a_repeated_parameter_in_another_order_is_another_entry(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     make_user()
     statements(app, client, "/api/users?a=1&a=2")
     misses, _ = statements(app, client, "/api/users?a=2&a=1")  # `args.get` reads the first
@@ -92,38 +112,42 @@ def test_a_repeated_parameter_in_another_order_is_another_entry(app, client, mak
     assert misses > 0
 
 
-def test_errors_are_never_cached(app, client):
+def test_errors_are_never_cached(app: Flask, client: FlaskClient) -> None:
     statements(app, client, "/api/users/424242")
     again, response = statements(app, client, "/api/users/424242")
     assert response.status_code == 404
     assert again > 0
 
 
-def test_every_write_is_visible_to_the_next_read(client, make_user):
-    assert client.get("/api/users").json["items"] == []
+def test_every_write_is_visible_to_the_next_read(client: FlaskClient, make_user: MakeUser) -> None:
+    assert client.get("/api/users").get_json()["items"] == []
     user = make_user()
-    assert [u["id"] for u in client.get("/api/users").json["items"]] == [user["id"]]
+    assert [u["id"] for u in client.get("/api/users").get_json()["items"]] == [user["id"]]
     url = f"/api/users/{user['id']}"
     client.get(url)
     client.patch(url, json={"name": "Renamed"})
-    assert client.get(url).json["name"] == "Renamed"
-    assert client.get("/api/users").json["items"][0]["name"] == "Renamed"
+    assert client.get(url).get_json()["name"] == "Renamed"
+    assert client.get("/api/users").get_json()["items"][0]["name"] == "Renamed"
     client.get(f"{url}/addresses")
     client.post(f"{url}/addresses", json={"street": "2 High St", "city": "Y"})
-    assert len(client.get(f"{url}/addresses").json["items"]) == 1
-    assert len(client.get(url).json["addresses"]) == 1
+    assert len(client.get(f"{url}/addresses").get_json()["items"]) == 1
+    assert len(client.get(url).get_json()["addresses"]) == 1
     client.delete(url)
     assert client.get(url).status_code == 404
-    assert client.get("/api/users").json["items"] == []
+    assert client.get("/api/users").get_json()["items"] == []
 
 
-def test_users_seeded_from_the_command_line_are_in_the_next_read(client, seed):
+def test_users_seeded_from_the_command_line_are_in_the_next_read(
+    client: FlaskClient, seed: Seed
+) -> None:
     assert emails(client) == []  # cached
     seed(users=2)
     assert len(emails(client)) == 2
 
 
-def test_invalidate_in_an_app_context_makes_a_write_outside_the_api_visible(app, client):
+def test_invalidate_in_an_app_context_makes_a_write_outside_the_api_visible(
+    app: Flask, client: FlaskClient
+) -> None:
     assert emails(client) == []  # cached
     write_behind_the_cache(app, "direct@example.com")
     assert emails(client) == []  # still the cached answer
@@ -132,7 +156,9 @@ def test_invalidate_in_an_app_context_makes_a_write_outside_the_api_visible(app,
     assert emails(client) == ["direct@example.com"]
 
 
-def test_a_rejected_write_does_not_invalidate(app, client, make_user):
+def test_a_rejected_write_does_not_invalidate(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     make_user(email="taken@example.com")
     client.get("/api/users")
     client.post("/api/users", json={"name": "Dup", "email": "taken@example.com"})
@@ -140,13 +166,13 @@ def test_a_rejected_write_does_not_invalidate(app, client, make_user):
     assert hits == 0
 
 
-def test_the_timeout_is_configurable(make_app):
+def test_the_timeout_is_configurable(make_app: MakeApp) -> None:
     app = make_app(CACHE_DEFAULT_TIMEOUT=7)
     with app.app_context():
         assert cache.cache.default_timeout == 7
 
 
-def test_a_cached_answer_carries_the_cors_headers_of_the_origin_asking(make_app):
+def test_a_cached_answer_carries_the_cors_headers_of_the_origin_asking(make_app: MakeApp) -> None:
     """Access-Control-* headers depend on the Origin, which is not part of the key: they are
     added to every answer, a hit included, and never stored."""
     allowed, other = "http://localhost:3000", "https://elsewhere.example"

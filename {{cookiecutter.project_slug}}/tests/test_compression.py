@@ -2,9 +2,14 @@
 
 import gzip
 import json
+import sys
+from typing import Any
 
 import brotli
 import pytest
+from conftest import Seed
+from flask import Flask
+from flask.testing import FlaskClient
 {%- if cookiecutter.use_caching %}
 from flask_compress import flask_compress
 {%- endif %}
@@ -13,16 +18,17 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-try:
+if sys.version_info >= (3, 14):
     from compression import zstd
-except ImportError:  # Python < 3.14
+else:
     from backports import zstd
 
+Document = tuple[FlaskClient, Any]  # a client of /openapi.json, and its uncompressed JSON
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress, "zstd": zstd.decompress}
 
 
 @pytest.fixture
-def page(seed):
+def page(seed: Seed) -> str:
     seed(50, addresses_per_user=3)
     return "/api/users"
 
@@ -35,7 +41,9 @@ def page(seed):
         pytest.param("gzip", marks=pytest.mark.slow),
     ],
 )
-def test_a_list_page_is_at_least_5x_smaller_and_decodes_to_the_same_json(client, page, encoding):
+def test_a_list_page_is_at_least_5x_smaller_and_decodes_to_the_same_json(
+    client: FlaskClient, page: str, encoding: str
+) -> None:
     plain = client.get(page, headers={"Accept-Encoding": "identity"})
     packed = client.get(page, headers={"Accept-Encoding": encoding})
     assert "Content-Encoding" not in plain.headers
@@ -45,7 +53,7 @@ def test_a_list_page_is_at_least_5x_smaller_and_decodes_to_the_same_json(client,
     assert "Accept-Encoding" in packed.headers["Vary"]
 
 
-def test_a_client_that_accepts_no_encoding_gets_identity(client, page):
+def test_a_client_that_accepts_no_encoding_gets_identity(client: FlaskClient, page: str) -> None:
     assert "Content-Encoding" not in client.get(page).headers
 
 
@@ -128,16 +136,18 @@ NOT_ACCEPTABLE = {
 
 
 @pytest.fixture(scope="module")
-def document(shared_app):
+def document(shared_app: Flask) -> Document:
     """A client of the OpenAPI document: JSON well over COMPRESS_MIN_SIZE, with no database
     work, so a long table of headers runs fast."""
     client = shared_app.test_client()
     plain = client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
-    return client, plain.json
+    return client, plain.get_json()
 
 
 @pytest.mark.parametrize(("accept", "expected"), NEGOTIATION, ids=repr)
-def test_the_coding_sent_is_the_acceptable_one_with_the_highest_q(document, accept, expected):
+def test_the_coding_sent_is_the_acceptable_one_with_the_highest_q(
+    document: Document, accept: str, expected: str
+) -> None:
     client, plain = document
     response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
     assert response.status_code == 200
@@ -148,7 +158,9 @@ def test_the_coding_sent_is_the_acceptable_one_with_the_highest_q(document, acce
 
 
 @pytest.mark.parametrize("accept", UNACCEPTABLE, ids=repr)
-def test_a_client_that_excludes_every_coding_gets_a_json_406(document, accept):
+def test_a_client_that_excludes_every_coding_gets_a_json_406(
+    document: Document, accept: str
+) -> None:
     client, _ = document
     response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
     assert response.status_code == 406
@@ -157,11 +169,11 @@ def test_a_client_that_excludes_every_coding_gets_a_json_406(document, accept):
     assert "Accept-Encoding" in response.headers["Vary"]
 
 
-def test_a_write_refused_with_a_406_does_not_happen(client):
+def test_a_write_refused_with_a_406_does_not_happen(client: FlaskClient) -> None:
     user = {"name": "Ada", "email": "ada@example.com"}
     response = client.post("/api/users", json=user, headers={"Accept-Encoding": "identity;q=0"})
     assert response.status_code == 406
-    assert client.get("/api/users").json["items"] == []
+    assert client.get("/api/users").get_json()["items"] == []
 
 
 # Headers made of codings (known, unknown, empty), weights (valid or not) and stray characters.
@@ -178,15 +190,17 @@ HEADERS = st.lists(ELEMENTS, max_size=5).map(", ".join) | st.text(" \t,;=.*qgzip
 
 @pytest.mark.slow
 @given(accept=HEADERS)
-@settings(max_examples=300, **FUZZ)
-def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(document, accept):
+@settings(FUZZ, max_examples=300)
+def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(
+    document: Document, accept: str
+) -> None:
     client, plain = document
     response = client.get("/openapi.json", headers={"Accept-Encoding": accept})
     assert response.status_code in (200, 406)
     if response.status_code == 406:
         assert response.json == NOT_ACCEPTABLE
     else:
-        decode = DECODE.get(response.headers.get("Content-Encoding"), bytes)
+        decode = DECODE.get(response.headers.get("Content-Encoding", ""), bytes)
         assert json.loads(decode(response.data)) == plain
     # Spaces and letter case change nothing: only the codings and their weights count.
     shouted = accept.upper().replace(" ", "")
@@ -195,17 +209,19 @@ def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(document, a
     assert again.headers.get("Content-Encoding") == response.headers.get("Content-Encoding")
 
 
-def test_small_responses_are_left_alone(client):
+def test_small_responses_are_left_alone(client: FlaskClient) -> None:
     response = client.get("/healthz", headers={"Accept-Encoding": "br"})
     assert "Content-Encoding" not in response.headers
 {%- if cookiecutter.use_caching %}
 
 
-def test_a_cache_hit_does_no_compression_work(client, page, monkeypatch):
-    calls = []
+def test_a_cache_hit_does_no_compression_work(
+    client: FlaskClient, page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
     original = flask_compress._compress_data
 
-    def counting(*args, **kwargs):
+    def counting(*args: Any, **kwargs: Any) -> bytes:
         calls.append(args[2])
         return original(*args, **kwargs)
 

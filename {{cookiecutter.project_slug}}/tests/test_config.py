@@ -1,6 +1,9 @@
 import logging
+from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import MakeApp
 
 from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import create_app
@@ -8,11 +11,11 @@ from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.config import ConfigError
 
 
-def settings(**environ: str) -> dict:
+def settings(**environ: str) -> dict[str, Any]:
     return config.from_env("/srv/instance", environ)
 
 
-def test_settings_are_read_from_the_environment():
+def test_settings_are_read_from_the_environment() -> None:
     values = settings(
         DATABASE_URL="dialect://elsewhere/other",
         SECRET_KEY="s3cret",
@@ -34,7 +37,7 @@ def test_settings_are_read_from_the_environment():
     assert values.items() >= expected.items()
 
 
-def test_defaults_are_documented_values():
+def test_defaults_are_documented_values() -> None:
     values = settings()
     assert values["LOG_LEVEL"] == "INFO"
     assert values["LOG_FILE"] is None
@@ -43,7 +46,7 @@ def test_defaults_are_documented_values():
     assert values["CORS_ORIGINS"] == []
 
 
-def test_without_secret_key_each_process_gets_a_random_one():
+def test_without_secret_key_each_process_gets_a_random_one() -> None:
     assert settings()["SECRET_KEY"] != settings()["SECRET_KEY"]
     assert len(settings()["SECRET_KEY"]) == 64
 
@@ -62,12 +65,14 @@ def test_without_secret_key_each_process_gets_a_random_one():
         ("CORS_ORIGINS", "https://*.example.com"),
     ],
 )
-def test_unusable_values_are_rejected_naming_the_variable(name, value):
+def test_unusable_values_are_rejected_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         settings(**{name: value})
 
 
-def test_create_app_reads_the_environment(monkeypatch, database_url):
+def test_create_app_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("MAX_CONTENT_LENGTH", "4096")
     app = create_app()
@@ -77,7 +82,7 @@ def test_create_app_reads_the_environment(monkeypatch, database_url):
         db.get_engine().dispose()
 
 
-def test_log_file_receives_the_package_logs(tmp_path, make_app):
+def test_log_file_receives_the_package_logs(tmp_path: Path, make_app: MakeApp) -> None:
     log_file = tmp_path / "app.log"
     app = make_app(LOG_FILE=str(log_file))
     logging.getLogger(f"{app.import_name}.test").warning("hello from the test")

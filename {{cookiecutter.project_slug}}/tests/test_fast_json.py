@@ -5,7 +5,10 @@ import decimal
 import uuid
 
 import pytest
+from conftest import MakeUser
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.fast_json import FastJSONProvider
 
@@ -25,33 +28,40 @@ EXPECTED = (
 ).encode()
 
 
-def test_the_app_encodes_with_orjson(app):
+def test_the_app_encodes_with_orjson(app: Flask) -> None:
     assert isinstance(app.json, FastJSONProvider)
     assert not isinstance(app.json, DefaultJSONProvider)
 
 
-def test_a_representative_payload_has_the_documented_encoding(app):
-    assert app.json.dumps_bytes(REPRESENTATIVE) == EXPECTED
-    assert app.json.loads(EXPECTED)["nested"] == [{"b": 1, "a": [True, None, 1.5]}]
+def provider(app: Flask) -> FastJSONProvider:
+    assert isinstance(app.json, FastJSONProvider)
+    return app.json
 
 
-def test_responses_are_the_providers_bytes(app, client, make_user):
+def test_a_representative_payload_has_the_documented_encoding(app: Flask) -> None:
+    assert provider(app).dumps_bytes(REPRESENTATIVE) == EXPECTED
+    assert provider(app).loads(EXPECTED)["nested"] == [{"b": 1, "a": [True, None, 1.5]}]
+
+
+def test_responses_are_the_providers_bytes(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user(name="Zo\u00eb")
     response = client.get(f"/api/users/{user['id']}")
-    assert response.data == app.json.dumps_bytes(user)
+    assert response.data == provider(app).dumps_bytes(user)
     assert response.mimetype == "application/json"
 
 
 @pytest.mark.parametrize(
     "value", ["1.10", "12345678901234567890.123456789", "-0.000000000000000000001", "1E+30"]
 )
-def test_decimals_leave_as_exact_strings_never_as_lossy_numbers(app, value):
-    encoded = app.json.dumps_bytes({"price": decimal.Decimal(value)})
+def test_decimals_leave_as_exact_strings_never_as_lossy_numbers(app: Flask, value: str) -> None:
+    encoded = provider(app).dumps_bytes({"price": decimal.Decimal(value)})
     assert encoded == b'{"price":"' + str(decimal.Decimal(value)).encode() + b'"}'
     assert decimal.Decimal(app.json.loads(encoded)["price"]) == decimal.Decimal(value)
 
 
-def test_errors_are_encoded_by_the_provider_too(client):
+def test_errors_are_encoded_by_the_provider_too(client: FlaskClient) -> None:
     response = client.get("/nowhere")
     assert response.status_code == 404
     assert response.data.startswith(b'{"error":"not-found","message":')

@@ -6,6 +6,7 @@ app sees a request, is JSON in the app's error shape."""
 import contextlib
 import http.client
 import json
+import logging
 import multiprocessing
 import os
 import runpy
@@ -14,8 +15,12 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gunicorn.app import wsgiapp
@@ -48,15 +53,15 @@ def serve(argv: list[str], environ: dict[str, str], ready: Path) -> None:
     os.environ.update(environ)
     make_sink = logs.make_sink
 
-    def slow_sink(config):
+    def slow_sink(config: Mapping[str, Any]) -> logging.Handler:
         sink = make_sink(config)
         emit = sink.emit
 
-        def slow_emit(record):
+        def slow_emit(record: logging.LogRecord) -> None:
             time.sleep(SINK_DELAY)
             emit(record)
 
-        sink.emit = slow_emit
+        sink.emit = slow_emit  # type: ignore[method-assign]  # this sink only, slowed down
         return sink
 
     logs.make_sink = slow_sink
@@ -64,7 +69,7 @@ def serve(argv: list[str], environ: dict[str, str], ready: Path) -> None:
     Gunicorn(ready).run()
 
 
-def wait_for_workers(ready: Path, count: int, server: multiprocessing.Process) -> None:
+def wait_for_workers(ready: Path, count: int, server: BaseProcess) -> None:
     deadline = time.monotonic() + 20
     while len(list(ready.iterdir())) < count:
         assert server.is_alive(), "gunicorn exited"
@@ -72,7 +77,9 @@ def wait_for_workers(ready: Path, count: int, server: multiprocessing.Process) -
         time.sleep(0.01)
 
 
-def call(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+def call(
+    port: int, method: str, path: str, body: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -93,7 +100,9 @@ def get(port: int, request_id: str) -> int:
 
 
 @contextlib.contextmanager
-def running_gunicorn(test_settings: dict, tmp_path: Path, preload: bool, **environ: str):
+def running_gunicorn(
+    test_settings: dict[str, Any], tmp_path: Path, preload: bool, **environ: str
+) -> Iterator[int]:
     """gunicorn with 2 workers and gunicorn.conf.py; yields its port once both workers run, and
     stops it (SIGTERM) on the way out, asserting that it exited cleanly."""
     # The test binds the socket and gunicorn inherits it: no other process can take the port
@@ -112,6 +121,7 @@ def running_gunicorn(test_settings: dict, tmp_path: Path, preload: bool, **envir
     ready.mkdir()
     server = multiprocessing.get_context("fork").Process(target=serve, args=(argv, environ, ready))
     server.start()
+    assert server.pid is not None
     try:
         wait_for_workers(ready, 2, server)
         yield server_socket.getsockname()[1]
@@ -135,8 +145,8 @@ PRELOAD = pytest.mark.parametrize(
 @pytest.mark.usefixtures("app")  # tables created and empty
 @PRELOAD
 def test_after_sigterm_the_sink_holds_one_access_record_per_request(
-    test_settings, tmp_path, preload
-):
+    test_settings: dict[str, Any], tmp_path: Path, preload: bool
+) -> None:
     log_file = tmp_path / "access.log"
     ids = [f"gunicorn-{n}" for n in range(REQUESTS)]
     settings = {"LOG_FILE": str(log_file), "LOG_FORMAT": "json"}
@@ -155,7 +165,9 @@ def test_after_sigterm_the_sink_holds_one_access_record_per_request(
 @pytest.mark.slow  # a real server: CI runs it
 @pytest.mark.usefixtures("app")  # tables created and empty
 @PRELOAD
-def test_a_write_through_one_worker_is_seen_by_every_worker(test_settings, tmp_path, preload):
+def test_a_write_through_one_worker_is_seen_by_every_worker(
+    test_settings: dict[str, Any], tmp_path: Path, preload: bool
+) -> None:
     with running_gunicorn(test_settings, tmp_path, preload) as port:
         before = [call(port, "GET", "/api/users") for _ in range(20)]  # cached by both workers
         created = call(port, "POST", "/api/users", {"name": "Ada", "email": "ada@example.com"})
@@ -167,7 +179,9 @@ def test_a_write_through_one_worker_is_seen_by_every_worker(test_settings, tmp_p
 
 
 @pytest.fixture(scope="module")
-def gunicorn_port(test_settings, tmp_path_factory):
+def gunicorn_port(
+    test_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
     """One gunicorn for the tests of what it answers itself (no test here changes its state)."""
     with running_gunicorn(test_settings, tmp_path_factory.mktemp("gunicorn"), False) as port:
         yield port
@@ -191,7 +205,9 @@ def get_healthz(request_line_length: int = 0, headers: tuple[bytes, ...] = ()) -
     return b"\r\n".join(head) + b"\r\n\r\n"
 
 
-def assert_json_error(answer: tuple[int, http.client.HTTPMessage, bytes], status: int, error: str):
+def assert_json_error(
+    answer: tuple[int, http.client.HTTPMessage, bytes], status: int, error: str
+) -> None:
     """The app's error shape, with the headers the app gives every error answer."""
     got_status, headers, body = answer
     assert got_status == status
@@ -205,26 +221,26 @@ def assert_json_error(answer: tuple[int, http.client.HTTPMessage, bytes], status
 
 
 @pytest.mark.slow  # a real server: CI runs it
-def test_a_request_line_of_8190_bytes_reaches_the_app(gunicorn_port):
+def test_a_request_line_of_8190_bytes_reaches_the_app(gunicorn_port: int) -> None:
     status, _, body = send(gunicorn_port, get_healthz(LIMIT_REQUEST_LINE))
     assert (status, json.loads(body)) == (200, {"status": "ok"})
 
 
 @pytest.mark.slow  # a real server: CI runs it
-def test_a_longer_request_line_gets_a_json_414_from_gunicorn(gunicorn_port):
+def test_a_longer_request_line_gets_a_json_414_from_gunicorn(gunicorn_port: int) -> None:
     answer = send(gunicorn_port, get_healthz(LIMIT_REQUEST_LINE + 1))
     assert_json_error(answer, 414, "uri-too-long")
 
 
 @pytest.mark.slow  # a real server: CI runs it
-def test_more_than_100_header_fields_get_a_json_431_from_gunicorn(gunicorn_port):
+def test_more_than_100_header_fields_get_a_json_431_from_gunicorn(gunicorn_port: int) -> None:
     headers = tuple(b"X-Field-%d: 1" % number for number in range(100))  # and Host, Connection
     answer = send(gunicorn_port, get_healthz(headers=headers))
     assert_json_error(answer, 431, "request-header-fields-too-large")
 
 
 @pytest.mark.slow  # a real server: CI runs it
-def test_a_header_field_over_8190_bytes_gets_a_json_431_from_gunicorn(gunicorn_port):
+def test_a_header_field_over_8190_bytes_gets_a_json_431_from_gunicorn(gunicorn_port: int) -> None:
     answer = send(gunicorn_port, get_healthz(headers=(b"X-Field: " + b"a" * 8190,)))
     assert_json_error(answer, 431, "request-header-fields-too-large")
 
@@ -238,12 +254,14 @@ NOT_HTTP = {
 
 @pytest.mark.slow  # a real server: CI runs it
 @pytest.mark.parametrize("head", NOT_HTTP.values(), ids=NOT_HTTP.keys())
-def test_a_request_that_is_not_http_gets_a_json_400_from_gunicorn(gunicorn_port, head):
+def test_a_request_that_is_not_http_gets_a_json_400_from_gunicorn(
+    gunicorn_port: int, head: bytes
+) -> None:
     assert_json_error(send(gunicorn_port, head), 400, "bad-request")
 
 
 @pytest.mark.slow  # a real server: CI runs it
-def test_gthread_workers_answer_in_json_too(test_settings, tmp_path):
+def test_gthread_workers_answer_in_json_too(test_settings: dict[str, Any], tmp_path: Path) -> None:
     threads = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "2"}
     with running_gunicorn(test_settings, tmp_path, False, **threads) as port:
         answer = send(port, get_healthz(LIMIT_REQUEST_LINE + 1))
@@ -251,7 +269,9 @@ def test_gthread_workers_answer_in_json_too(test_settings, tmp_path):
 
 
 @pytest.mark.parametrize("secret_key", [None, "", "too-short-to-be-random"])
-def test_gunicorn_refuses_to_start_without_a_real_secret_key(monkeypatch, secret_key):
+def test_gunicorn_refuses_to_start_without_a_real_secret_key(
+    monkeypatch: pytest.MonkeyPatch, secret_key: str | None
+) -> None:
     if secret_key is None:
         monkeypatch.delenv("SECRET_KEY", raising=False)
     else:
@@ -260,7 +280,9 @@ def test_gunicorn_refuses_to_start_without_a_real_secret_key(monkeypatch, secret
         runpy.run_path(str(CONFIG))
 
 
-def test_gunicorn_starts_with_a_secret_key_of_32_characters(monkeypatch):
+def test_gunicorn_starts_with_a_secret_key_of_32_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
     settings = runpy.run_path(str(CONFIG))
     assert settings["wsgi_app"] == "{{ cookiecutter.project_slug }}:create_app()"
@@ -270,7 +292,9 @@ def test_gunicorn_starts_with_a_secret_key_of_32_characters(monkeypatch):
     ("name", "value", "minimum"),
     [("WEB_CONCURRENCY", "0", 1), ("WEB_CONCURRENCY", "two", 1), ("GUNICORN_TIMEOUT", "-5", 0)],
 )
-def test_gunicorn_refuses_settings_that_are_not_whole_numbers(monkeypatch, name, value, minimum):
+def test_gunicorn_refuses_settings_that_are_not_whole_numbers(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, minimum: int
+) -> None:
     monkeypatch.setenv("SECRET_KEY", secrets.token_hex(16))
     monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit, match=f"{name} must be a whole number of at least {minimum}"):

@@ -1,7 +1,11 @@
 """Liveness and readiness probes, and what the API answers while the database is not ready."""
 
+from typing import Any
+
 import pytest
+from conftest import MakeApp
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy import text
 
@@ -11,12 +15,12 @@ RUN_INIT_DB = "run `flask --app {{ cookiecutter.project_slug }} init-db`"
 
 
 @pytest.fixture
-def uninitialised_app(uninitialised_database: tuple[str, str], make_app) -> Flask:
+def uninitialised_app(uninitialised_database: tuple[str, str], make_app: MakeApp) -> Flask:
     """An app on a database where no migration has run."""
     return make_app(DATABASE_URL=uninitialised_database[0])
 
 
-def readiness(database: str) -> dict:
+def readiness(database: str) -> dict[str, Any]:
     """The /readyz body expected when the database's check is `database`."""
     status = "ok" if database == "ok" else "unavailable"
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
@@ -26,22 +30,24 @@ def readiness(database: str) -> dict:
 {%- endif %}
 
 
-def test_healthz_answers_ok_without_touching_the_database(make_app, unreachable_database):
+def test_healthz_answers_ok_without_touching_the_database(
+    make_app: MakeApp, unreachable_database: tuple[str, str]
+) -> None:
     app = make_app(DATABASE_URL=unreachable_database[0])
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
 
 
-def test_readyz_is_ok_when_the_database_answers_at_the_migration_head(client):
+def test_readyz_is_ok_when_the_database_answers_at_the_migration_head(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json == readiness("ok")
 
 
 def test_readyz_is_503_when_the_database_is_unreachable_and_logs_the_drivers_reason(
-    make_app, unreachable_database, caplog
-):
+    make_app: MakeApp, unreachable_database: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     url, reason = unreachable_database
     app = make_app(DATABASE_URL=url)
     response = app.test_client().get("/readyz")
@@ -52,7 +58,9 @@ def test_readyz_is_503_when_the_database_is_unreachable_and_logs_the_drivers_rea
     assert reason in caplog.text
 
 
-def test_readyz_is_503_naming_init_db_until_the_database_is_initialised(uninitialised_app, caplog):
+def test_readyz_is_503_naming_init_db_until_the_database_is_initialised(
+    uninitialised_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
     client = uninitialised_app.test_client()
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -66,7 +74,7 @@ def test_readyz_is_503_naming_init_db_until_the_database_is_initialised(uninitia
     assert response.json == readiness("ok")
 
 
-def test_readyz_is_503_after_the_schema_is_downgraded_to_base(uninitialised_app):
+def test_readyz_is_503_after_the_schema_is_downgraded_to_base(uninitialised_app: Flask) -> None:
     client = uninitialised_app.test_client()
     with uninitialised_app.app_context():
         db.upgrade()
@@ -79,8 +87,8 @@ def test_readyz_is_503_after_the_schema_is_downgraded_to_base(uninitialised_app)
 
 
 def test_readyz_is_503_with_migrations_pending_when_the_code_ships_a_newer_one(
-    uninitialised_app, monkeypatch, caplog
-):
+    uninitialised_app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     with uninitialised_app.app_context():
         db.upgrade()
     # This release's migrations end at a revision after the one the database is at.
@@ -92,7 +100,9 @@ def test_readyz_is_503_with_migrations_pending_when_the_code_ships_a_newer_one(
     assert f"migrations pending; {RUN_INIT_DB}" in caplog.text
 
 
-def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_schema(uninitialised_app):
+def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_schema(
+    uninitialised_app: Flask,
+) -> None:
     """During a rolling deployment the database is migrated first; the previous release keeps
     serving until it is replaced, instead of every one of its workers leaving at once."""
     with uninitialised_app.app_context():
@@ -104,14 +114,14 @@ def test_readyz_stays_ok_when_a_newer_release_has_migrated_the_schema(uninitiali
     assert response.json == readiness("ok")
 
 
-def test_readyz_reads_only_the_migration_version(app, client):
+def test_readyz_reads_only_the_migration_version(app: Flask, client: FlaskClient) -> None:
     """Readiness is probed every few seconds: the version table's existence and its rows, no
     more."""
-    statements = []
+    statements: list[str] = []
     with app.app_context():
         engine = db.get_engine()
 
-    def record(_conn, _cursor, statement, *_args) -> None:
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -132,8 +142,13 @@ def test_readyz_reads_only_the_migration_version(app, client):
     ],
 )
 def test_the_api_on_an_uninitialised_database_is_a_json_503_saying_so(
-    uninitialised_database, uninitialised_app, caplog, method, path, body
-):
+    uninitialised_database: tuple[str, str],
+    uninitialised_app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+) -> None:
     _, missing_table = uninitialised_database
     response = getattr(uninitialised_app.test_client(), method)(path, json=body)
     assert response.status_code == 503

@@ -4,71 +4,90 @@ and one access line; LOG_FORMAT=json writes JSON lines."""
 import json
 import logging
 import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from typing import NoReturn
 
 import pytest
+from conftest import MakeApp
+from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }} import logs
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"
 
 
-def access_records(caplog) -> list[logging.LogRecord]:
+def access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == ACCESS]
 
 
-def test_an_incoming_request_id_is_echoed_and_logged(client, caplog):
+def test_an_incoming_request_id_is_echoed_and_logged(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO):
         response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
     [record] = access_records(caplog)
-    assert record.request_id == "abc-123"
+    assert vars(record)["request_id"] == "abc-123"
 
 
 @pytest.mark.parametrize("incoming", [None, "", "x" * 200, "no spaces allowed", "semi;colon"])
-def test_a_missing_or_unusable_request_id_is_replaced(client, incoming):
+def test_a_missing_or_unusable_request_id_is_replaced(
+    client: FlaskClient, incoming: str | None
+) -> None:
     headers = {} if incoming is None else {"X-Request-ID": incoming}
     request_id = client.get("/healthz", headers=headers).headers["X-Request-ID"]
     assert len(request_id) == 32
     assert request_id != incoming
 
 
-def test_each_request_writes_one_access_line(client, caplog):
+def test_each_request_writes_one_access_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO):
         client.get("/api/users?a=1")
         client.get("/nowhere")
-    first, second = access_records(caplog)
-    assert (first.method, first.path, first.status) == ("GET", "/api/users?a=1", 200)
-    assert (second.path, second.status) == ("/nowhere", 404)
-    assert first.duration_ms >= 0
-    assert first.request_id != second.request_id
+    first, second = (vars(record) for record in access_records(caplog))
+    assert (first["method"], first["path"], first["status"]) == ("GET", "/api/users?a=1", 200)
+    assert (second["path"], second["status"]) == ("/nowhere", 404)
+    assert first["duration_ms"] >= 0
+    assert first["request_id"] != second["request_id"]
 
 
-def test_a_path_with_encoded_line_breaks_cannot_forge_a_line_of_the_text_log(client, caplog):
+def test_a_path_with_encoded_line_breaks_cannot_forge_a_line_of_the_text_log(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO):
         client.get("/x%0AFORGED%20LINE%0D%E2%80%A8%C2%85")
     [record] = access_records(caplog)
     message = record.getMessage()
     assert message.startswith("GET /x\\nFORGED LINE\\r\\u2028\\x85 404 ")
     assert message.isprintable()
-    assert record.path == "/x\nFORGED LINE\r\u2028\x85"  # the JSON format escapes by itself
+    assert (
+        vars(record)["path"] == "/x\nFORGED LINE\r\u2028\x85"
+    )  # the JSON format escapes by itself
 
 
-def test_an_unhandled_exception_is_logged_with_its_traceback_and_request_id(make_app, caplog):
+def test_an_unhandled_exception_is_logged_with_its_traceback_and_request_id(
+    make_app: MakeApp, caplog: pytest.LogCaptureFixture
+) -> None:
     app = make_app()
 
     @app.get("/boom")
-    def boom():
+    def boom() -> NoReturn:
         raise RuntimeError("kaboom")
 
     response = app.test_client().get("/boom", headers={"X-Request-ID": "req-42"})
     assert response.status_code == 500
     assert "kaboom" not in response.get_data(as_text=True)
     [error] = [record for record in caplog.records if record.levelno == logging.ERROR]
-    assert error.request_id == "req-42"
+    assert vars(error)["request_id"] == "req-42"
+    assert error.exc_info is not None
     assert error.exc_info[0] is RuntimeError
 
 
-def test_json_format_writes_one_json_object_per_line(make_app, tmp_path):
+def test_json_format_writes_one_json_object_per_line(make_app: MakeApp, tmp_path: Path) -> None:
     log_file = tmp_path / "app.log"
     app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
     app.test_client().get("/healthz", headers={"X-Request-ID": "json-1"})
@@ -81,12 +100,14 @@ def test_json_format_writes_one_json_object_per_line(make_app, tmp_path):
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
 
 
-def test_the_traceback_of_an_unhandled_exception_reaches_the_log_file(make_app, tmp_path):
+def test_the_traceback_of_an_unhandled_exception_reaches_the_log_file(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
     log_file = tmp_path / "app.log"
     app = make_app(LOG_FILE=str(log_file), LOG_FORMAT="json")
 
     @app.get("/boom")
-    def boom():
+    def boom() -> NoReturn:
         raise RuntimeError("kaboom")
 
     app.test_client().get("/boom", headers={"X-Request-ID": "req-43"})
@@ -112,12 +133,15 @@ class FailingStream:
         pass
 
 
-def test_a_failing_log_sink_fails_no_request(make_app, monkeypatch, tmp_path):
+def test_a_failing_log_sink_fails_no_request(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     failing, sinks = FailingStream(), []
     make_sink = logs.make_sink
 
-    def failing_sink(config):
+    def failing_sink(config: Mapping[str, Any]) -> logging.Handler:
         sink = make_sink(config)
+        assert isinstance(sink, logging.StreamHandler)  # LOG_FILE: a FileHandler
         sinks.append((sink, sink.stream))
         sink.stream = failing
         return sink

@@ -2,7 +2,13 @@
 generates requests from the description (valid ones and invalid ones) and checks that no answer
 is a 5xx and every answer, status, header and body, is one the description allows."""
 
+from collections.abc import Iterator
+from typing import Any
+
 import schemathesis
+from conftest import MakeUser
+from flask import Flask
+from flask.testing import FlaskClient
 from fuzzing import CALL_AND_VALIDATE
 from fuzzing import DOCUMENT
 from fuzzing import FUZZ
@@ -20,14 +26,14 @@ quick = schemathesis.openapi.from_dict(
 )
 
 
-def test_the_description_is_served_and_is_openapi_3_1(client):
+def test_the_description_is_served_and_is_openapi_3_1(client: FlaskClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json == DOCUMENT
-    assert response.json["openapi"] == "3.1.0"
+    assert response.get_json()["openapi"] == "3.1.0"
 
 
-def test_request_bodies_are_described_by_the_schemas_that_validate_them():
+def test_request_bodies_are_described_by_the_schemas_that_validate_them() -> None:
     components = DOCUMENT["components"]["schemas"]
     assert components["UserCreate"]["required"] == ["name", "email"]
     assert components["UserCreate"]["additionalProperties"] is False
@@ -38,7 +44,7 @@ def test_request_bodies_are_described_by_the_schemas_that_validate_them():
     }
 
 
-def test_every_operation_on_the_database_declares_a_503_with_retry_after():
+def test_every_operation_on_the_database_declares_a_503_with_retry_after() -> None:
     for path, item in DOCUMENT["paths"].items():
         if path.startswith("/api/"):
             for method in item.keys() - {"parameters"}:
@@ -47,14 +53,14 @@ def test_every_operation_on_the_database_declares_a_503_with_retry_after():
     assert DOCUMENT["components"]["headers"]["Retry-After"]["required"] is True
 
 
-def operations():
+def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in DOCUMENT["paths"].items():
         for method, operation in item.items():
             if method != "parameters":
                 yield method, path, operation
 
 
-def test_every_operation_has_a_unique_operation_id_named_for_what_it_does():
+def test_every_operation_has_a_unique_operation_id_named_for_what_it_does() -> None:
     ids = {(method, path): operation["operationId"] for method, path, operation in operations()}
     assert ids == {
         ("get", "/healthz"): "getHealth",
@@ -70,14 +76,14 @@ def test_every_operation_has_a_unique_operation_id_named_for_what_it_does():
     }
 
 
-def test_every_operation_is_tagged_with_a_declared_tag_and_summarised():
+def test_every_operation_is_tagged_with_a_declared_tag_and_summarised() -> None:
     declared = {tag["name"] for tag in DOCUMENT["tags"]}
     for method, path, operation in operations():
         assert set(operation["tags"]) <= declared, (method, path)
         assert operation["summary"], (method, path)
 
 
-def test_every_response_declares_the_request_id_header(client):
+def test_every_response_declares_the_request_id_header(client: FlaskClient) -> None:
     for method, path, operation in operations():
         for status, response in operation["responses"].items():
             header = response["headers"]["X-Request-ID"]
@@ -86,7 +92,9 @@ def test_every_response_declares_the_request_id_header(client):
     assert client.get("/healthz").headers["X-Request-ID"]
 
 
-def test_location_is_declared_on_the_201_that_sends_it_and_only_there(client, make_user):
+def test_location_is_declared_on_the_201_that_sends_it_and_only_there(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
     created_user = DOCUMENT["paths"]["/api/users"]["post"]["responses"]["201"]["headers"]
     created_address = DOCUMENT["paths"]["/api/users/{user_id}/addresses"]["post"]["responses"]
     assert created_user["Location"] == {"$ref": "#/components/headers/Location"}
@@ -99,7 +107,9 @@ def test_location_is_declared_on_the_201_that_sends_it_and_only_there(client, ma
     assert "Location" not in response.headers
 
 
-def test_the_document_names_its_server_license_contact_and_that_no_authentication_is_needed():
+def test_the_document_names_its_server_license_contact_and_that_no_authentication_is_needed() -> (
+    None
+):
     info = DOCUMENT["info"]
     assert DOCUMENT["servers"] == [
         {"url": "/", "description": "The server that serves this description"}
@@ -119,7 +129,7 @@ def test_the_document_names_its_server_license_contact_and_that_no_authenticatio
     }
 
 
-def test_timestamps_and_emails_declare_their_formats():
+def test_timestamps_and_emails_declare_their_formats() -> None:
     """Emails may be internationalized (RFC 6531), hence `idn-email`, not the ASCII `email`."""
     user = DOCUMENT["components"]["schemas"]["User"]["properties"]
     assert user["created_at"]["format"] == "date-time"
@@ -129,6 +139,8 @@ def test_timestamps_and_emails_declare_their_formats():
 
 
 @quick.parametrize()
-@settings(max_examples=1, **FUZZ)
-def test_every_operation_answers_generated_requests_as_described(case, app):
+@settings(FUZZ, max_examples=1)
+def test_every_operation_answers_generated_requests_as_described(
+    case: schemathesis.Case[Any], app: Flask
+) -> None:
     case.call_and_validate(app=app, **CALL_AND_VALIDATE)

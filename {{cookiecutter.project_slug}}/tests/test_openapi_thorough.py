@@ -3,8 +3,11 @@ parameter and field (schemathesis' coverage phase), then 50 generated requests p
 Its own module, because schemathesis builds the boundary cases when the tests are collected:
 `pytest -m "not slow" --ignore tests/test_openapi_thorough.py` skips that work too."""
 
+from typing import Any
+
 import pytest
 import schemathesis
+from flask import Flask
 from fuzzing import CALL_AND_VALIDATE
 from fuzzing import DOCUMENT
 from fuzzing import FUZZ
@@ -15,6 +18,8 @@ thorough = schemathesis.openapi.from_dict(DOCUMENT)
 
 @pytest.mark.slow
 @thorough.parametrize()
-@settings(max_examples=50, **FUZZ)
-def test_every_operation_answers_boundary_and_generated_requests_as_described(case, app):
+@settings(FUZZ, max_examples=50)
+def test_every_operation_answers_boundary_and_generated_requests_as_described(
+    case: schemathesis.Case[Any], app: Flask
+) -> None:
     case.call_and_validate(app=app, **CALL_AND_VALIDATE)

@@ -5,8 +5,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import MakeApp
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from sqlalchemy import event
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import db
@@ -18,7 +23,7 @@ class PoolWatch:
     once (an overflow connection is closed when it comes back, so a later burst opens another:
     connects may pass size + overflow, connections open at once may not)."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.connects = 0
         self.checkouts = 0
         self.checked_out = 0
@@ -32,33 +37,35 @@ class PoolWatch:
         event.listen(engine, "checkout", self._on_checkout)
         event.listen(engine, "checkin", self._on_checkin)
 
-    def _on_connect(self, *_args) -> None:
+    def _on_connect(self, *_args: object) -> None:
         with self._lock:
             self.connects += 1
             self.open += 1
             self.peak_open = max(self.peak_open, self.open)
 
-    def _on_close(self, *_args) -> None:
+    def _on_close(self, *_args: object) -> None:
         with self._lock:
             self.open -= 1
 
-    def _on_checkout(self, *_args) -> None:
+    def _on_checkout(self, *_args: object) -> None:
         with self._lock:
             self.checkouts += 1
             self.checked_out += 1
             self.peak = max(self.peak, self.checked_out)
 
-    def _on_checkin(self, *_args) -> None:
+    def _on_checkin(self, *_args: object) -> None:
         with self._lock:
             self.checked_out -= 1
 
 
-def watch(app) -> PoolWatch:
+def watch(app: Flask) -> PoolWatch:
     with app.app_context():
         return PoolWatch(db.get_engine())
 
 
-def test_fifty_sequential_requests_open_at_most_one_connection(app, client):
+def test_fifty_sequential_requests_open_at_most_one_connection(
+    app: Flask, client: FlaskClient
+) -> None:
     pool = watch(app)
     for _ in range(50):  # /readyz: never cached, each one takes a connection from the pool
         assert client.get("/readyz").status_code == 200
@@ -67,11 +74,13 @@ def test_fifty_sequential_requests_open_at_most_one_connection(app, client):
 
 
 @pytest.mark.slow
-def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(make_app):
+def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(
+    make_app: MakeApp,
+) -> None:
     app = make_app(DB_POOL_SIZE=2, DB_MAX_OVERFLOW=1)
 
     @app.get("/slow")
-    def slow():
+    def slow() -> dict[str, bool]:
         db.get_session().execute(text("SELECT 1"))
         threading.Event().wait(0.05)  # hold the connection while other requests arrive
         return {"ok": True}
@@ -84,32 +93,37 @@ def test_concurrent_requests_never_hold_more_than_pool_size_plus_overflow(make_a
     assert pool.peak_open <= 3
 
 
-def test_a_forked_worker_starts_with_an_empty_pool_and_leaves_the_parents_alone(app, client):
+def test_a_forked_worker_starts_with_an_empty_pool_and_leaves_the_parents_alone(
+    app: Flask, client: FlaskClient
+) -> None:
     assert client.get("/readyz").status_code == 200
     with app.app_context():
-        engine = db.get_engine()
-    assert engine.pool.checkedin() == 1
+        pool = db.get_engine().pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() == 1
     pid = os.fork()
     if pid == 0:  # the child, as in a gunicorn worker of a preloaded app
-        os._exit(0 if engine.pool.checkedin() == 0 else 1)
+        os._exit(0 if pool.checkedin() == 0 else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert engine.pool.checkedin() == 1
+    assert pool.checkedin() == 1
     assert client.get("/readyz").status_code == 200  # the parent's connection still works
 
 
-def test_pool_settings_come_from_the_configuration(make_app):
+def test_pool_settings_come_from_the_configuration(make_app: MakeApp) -> None:
     app = make_app(DB_POOL_SIZE=7, DB_MAX_OVERFLOW=3, DB_POOL_TIMEOUT=9, DB_POOL_RECYCLE=60)
     with app.app_context():
-        engine = db.get_engine()
-    assert engine.pool.size() == 7
-    assert engine.pool._max_overflow == 3
-    assert engine.pool._timeout == 9
-    assert engine.pool._recycle == 60
-    assert engine.pool._pre_ping is True
+        pool = db.get_engine().pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == 7
+    assert pool.timeout() == 9
+    # No public getter for these: the pool's own attributes, read for this check alone.
+    assert pool._max_overflow == 3
+    assert pool._recycle == 60
+    assert pool._pre_ping is True
 
 
-def test_pool_settings_are_read_from_the_environment():
+def test_pool_settings_are_read_from_the_environment() -> None:
     environ = {
         "DB_POOL_SIZE": "3",
         "DB_MAX_OVERFLOW": "0",
@@ -127,15 +141,15 @@ def test_pool_settings_are_read_from_the_environment():
 
 
 @pytest.mark.parametrize(("name", "value"), [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1")])
-def test_unusable_pool_settings_are_rejected_naming_the_variable(name, value):
+def test_unusable_pool_settings_are_rejected_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         config.from_env("/srv/instance", {name: value})
 {%- if cookiecutter.database == "postgresql" %}
 
 
 def test_a_connection_killed_by_the_server_is_replaced_without_a_failed_request(
-    app, client, cleaner
-):
+    app: Flask, client: FlaskClient, cleaner: Engine
+) -> None:
     assert client.get("/readyz").status_code == 200  # the pool now holds a connection
     pool = watch(app)
     with cleaner.connect() as connection:  # every other connection to the database dies

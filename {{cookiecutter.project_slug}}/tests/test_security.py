@@ -1,11 +1,21 @@
 """Secure defaults: headers for a JSON API, errors never stored by caches, debug off, a bounded
 request body, and no internals (traceback, SQL) in any answer."""
 
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MakeApp
+from conftest import MakeUser
+from flask.testing import FlaskClient
+
 from {{ cookiecutter.project_slug }} import create_app
 from {{ cookiecutter.project_slug }}.security import HEADERS
 
 
-def test_every_answer_forbids_sniffing_framing_and_referrers(client, make_user):
+def test_every_answer_forbids_sniffing_framing_and_referrers(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
     user = make_user()
     for response in (
         client.get("/healthz"),
@@ -18,13 +28,15 @@ def test_every_answer_forbids_sniffing_framing_and_referrers(client, make_user):
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
-def test_error_answers_are_never_stored_by_caches(client):
+def test_error_answers_are_never_stored_by_caches(client: FlaskClient) -> None:
     assert client.get("/api/users/999999").headers["Cache-Control"] == "no-store"
     assert client.delete("/healthz").headers["Cache-Control"] == "no-store"
     assert "no-store" not in client.get("/healthz").headers.get("Cache-Control", "")
 
 
-def test_debug_is_off_and_bodies_are_bounded_by_default(monkeypatch, test_settings):
+def test_debug_is_off_and_bodies_are_bounded_by_default(
+    monkeypatch: pytest.MonkeyPatch, test_settings: dict[str, Any]
+) -> None:
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("MAX_CONTENT_LENGTH", raising=False)
     app = create_app(test_settings)
@@ -33,8 +45,11 @@ def test_debug_is_off_and_bodies_are_bounded_by_default(monkeypatch, test_settin
 
 
 def test_an_unreachable_database_is_a_json_503_without_internals(
-    make_app, unreachable_database, tmp_path, caplog
-):
+    make_app: MakeApp,
+    unreachable_database: tuple[str, str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     url, reason = unreachable_database
     app = make_app(DATABASE_URL=url)
     response = app.test_client().get("/api/users/1")

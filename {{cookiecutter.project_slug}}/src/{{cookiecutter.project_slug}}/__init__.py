@@ -4,7 +4,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask import Request
 from flask import Response
+{%- if not cookiecutter.use_fast_json %}
+from flask.json.provider import DefaultJSONProvider
+{%- endif %}
 from flask.sessions import SecureCookieSessionInterface
 {% if cookiecutter.use_async_logging %}
 from . import async_logging
@@ -47,9 +51,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
 {%- if cookiecutter.use_fast_json %}
     fast_json.init_app(app)
-{%- else %}
-    app.json.sort_keys = False  # fields leave in the order the code builds them
-    app.json.ensure_ascii = False  # non-ASCII text as UTF-8, not \u escapes
 {%- endif %}
 {%- if cookiecutter.use_caching %}
     caching.init_app(app)
@@ -70,8 +71,18 @@ class NoCookieSession(SecureCookieSessionInterface):
     """A JSON API keeps no cookie session: every request gets Flask's null session, so no
     cookie is parsed and no signer is built from SECRET_KEY on each request."""
 
-    def open_session(self, app, request):
+    def open_session(self, app: Flask, request: Request) -> None:
         return None
+{%- if not cookiecutter.use_fast_json %}
+
+
+class StandardJSONProvider(DefaultJSONProvider):
+    """The standard library's JSON, with fields in the order the code builds them and
+    non-ASCII text as UTF-8, not \\u escapes."""
+
+    sort_keys = False
+    ensure_ascii = False
+{%- endif %}
 
 
 class JSONAPIFlask(Flask):
@@ -79,6 +90,9 @@ class JSONAPIFlask(Flask):
     body (Flask's own answer is an empty text/html 200)."""
 
     session_interface = NoCookieSession()
+{%- if not cookiecutter.use_fast_json %}
+    json_provider_class = StandardJSONProvider
+{%- endif %}
 
     def make_default_options_response(self) -> Response:
         response = super().make_default_options_response()

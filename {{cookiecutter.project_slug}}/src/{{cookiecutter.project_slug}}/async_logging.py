@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterable
 from logging.handlers import QueueHandler
 from logging.handlers import QueueListener
+from queue import Queue
 
 from flask import Flask
 
@@ -29,6 +30,10 @@ _running: weakref.WeakSet["AsyncHandler"] = weakref.WeakSet()
 _TRACEBACKS = logging.Formatter()
 BATCH_WAIT = 0.005  # seconds the listener lets records gather after the first one arrives
 MAX_QUEUED = 10_000  # records waiting for the sinks; past it, logging waits for them
+# What makes QueueListener's thread end when `dequeue` returns it. The standard library keeps it
+# in the private class attribute `_sentinel` (None in Python 3.11 to 3.14), which typeshed
+# leaves out: it is read here, once. Typed as a record, since `dequeue` is declared to give one.
+STOP: logging.LogRecord = vars(QueueListener)["_sentinel"]
 
 
 class BatchingListener(QueueListener):
@@ -36,7 +41,9 @@ class BatchingListener(QueueListener):
     gather for BATCH_WAIT, then writes all of them. Under load a worker pays one thread wakeup
     per batch instead of one per record, which was half of what an access line cost."""
 
-    def __init__(self, records: queue.Queue, *sinks: logging.Handler) -> None:
+    queue: Queue[logging.LogRecord]  # QueueListener accepts any queue-like object; this, a Queue
+
+    def __init__(self, records: Queue[logging.LogRecord], *sinks: logging.Handler) -> None:
         super().__init__(records, *sinks, respect_handler_level=True)
         self.batch: deque[logging.LogRecord] = deque()
 
@@ -44,7 +51,7 @@ class BatchingListener(QueueListener):
         if not self.batch:
             first = self.queue.get(block)
             self.batch.append(first)
-            if first is not self._sentinel:  # a stop is not kept waiting
+            if first is not STOP:  # a stop is not kept waiting
                 time.sleep(BATCH_WAIT)
             while True:
                 try:
@@ -54,14 +61,16 @@ class BatchingListener(QueueListener):
         return self.batch.popleft()
 
     def enqueue_sentinel(self) -> None:
-        self.queue.put(self._sentinel)  # waits for room in a full queue, as records do
+        self.queue.put(STOP)  # waits for room in a full queue, as records do
 
 
 class AsyncHandler(QueueHandler):
     """Enqueues records on the calling thread; a listener thread hands them to the sinks."""
 
+    queue: Queue[logging.LogRecord]  # QueueHandler accepts any queue-like object; this, a Queue
+
     def __init__(self, sinks: Iterable[logging.Handler]) -> None:
-        super().__init__(queue.Queue(MAX_QUEUED))
+        super().__init__(Queue(MAX_QUEUED))
         self.sinks = tuple(sinks)
         self.listener: BatchingListener | None = None
         self.start()
@@ -85,7 +94,7 @@ class AsyncHandler(QueueHandler):
                 except queue.Empty:
                     break
             for record in late:
-                if record is not None:
+                if record is not STOP:
                     self.write(record)
 
     def enqueue(self, record: logging.LogRecord) -> None:
@@ -135,7 +144,7 @@ def _after_fork_in_parent() -> None:
 
 def _after_fork_in_child() -> None:
     for handler in list(_running):
-        handler.queue = queue.Queue(MAX_QUEUED)
+        handler.queue = Queue(MAX_QUEUED)
         handler.start()
 
 

@@ -32,7 +32,8 @@ def configure(app: Flask) -> None:
 
 
 def current_generation() -> str:
-    return current_app.extensions["users_cache_generation"].value
+    generation: Generation = current_app.extensions["users_cache_generation"]
+    return generation.value
 
 
 def read(key: str) -> Any:

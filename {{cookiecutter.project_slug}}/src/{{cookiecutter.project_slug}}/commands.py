@@ -2,6 +2,8 @@
 
 import functools
 from collections.abc import Callable
+from typing import ParamSpec
+from typing import TypeVar
 
 import click
 from flask import Flask
@@ -11,16 +13,17 @@ from sqlalchemy import insert
 from sqlalchemy import inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from . import db
 {%- if cookiecutter.use_caching %}
 from .caching_{{ cookiecutter.cache_backend }} import invalidate_after_command
 {%- endif %}
 from .errors import DATABASE_UNAVAILABLE
-from .errors import database_error_reason
 from .models import ADDRESSES_MAX
 from .models import Address
 from .models import User
+from .{{ cookiecutter.database }} import database_error_reason
 
 
 def init_app(app: Flask) -> None:
@@ -28,12 +31,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed)
 
 
-def _database_answers(command: Callable) -> Callable:
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def _database_answers(command: Callable[Params, Result]) -> Callable[Params, Result]:
     """A database that does not answer is one line naming why, and exit status 1, not a
     traceback."""
 
     @functools.wraps(command)
-    def run(*args, **kwargs):
+    def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
         try:
             return command(*args, **kwargs)
         except DATABASE_UNAVAILABLE as error:
@@ -68,7 +75,7 @@ def seed(user_count: int, addresses_per_user: int) -> None:
     if not inspect(db.get_engine()).has_table(User.__tablename__):
         raise click.ClickException("The database has no tables yet: run `init-db` first.")
     session = db.get_session()
-    start = session.scalar(select(func.coalesce(func.max(User.id), 0))) + 1
+    start = session.execute(select(func.coalesce(func.max(User.id), 0))).scalar_one() + 1
     users = [
         {"name": f"User {n}", "email": f"user{n}@example.com"}
         for n in range(start, start + user_count)
@@ -91,7 +98,7 @@ def seed(user_count: int, addresses_per_user: int) -> None:
 {%- endif %}
 
 
-def _insert_users(session, users: list[dict[str, str]]) -> list[int]:
+def _insert_users(session: Session, users: list[dict[str, str]]) -> list[int]:
     if not users:
         return []
     statement = insert(User).returning(User.id, sort_by_parameter_order=True)

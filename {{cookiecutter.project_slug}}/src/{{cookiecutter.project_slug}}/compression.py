@@ -54,7 +54,8 @@ def init_app(app: Flask) -> None:
     # override: it is replaced by the RFC's choice. Checked, so a rename fails here, loudly.
     if not callable(getattr(flask_compress, "_choose_algorithm", None)):
         raise RuntimeError("flask_compress._choose_algorithm is gone: see compression.py")
-    flask_compress._choose_algorithm = _coding_to_compress_with
+    # An lru_cache there, a function here: Flask-Compress only calls it.
+    flask_compress._choose_algorithm = _coding_to_compress_with  # type: ignore[assignment]
     app.before_request(_refuse_unacceptable_encodings)
 
 

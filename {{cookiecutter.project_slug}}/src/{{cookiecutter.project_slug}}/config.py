@@ -25,7 +25,7 @@ class ConfigError(ValueError):
 
 def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
     """Return the Flask settings for this process; `instance_path` is the app's instance folder."""
-    settings = {
+    settings: dict[str, Any] = {
         "DATABASE_URL": environ.get("DATABASE_URL") or default_database_url(instance_path),
         "SECRET_KEY": environ.get("SECRET_KEY") or secrets.token_hex(32),
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}

@@ -65,14 +65,17 @@ class Database(NamedTuple):
 
 
 def get_engine() -> Engine:
-    return current_app.extensions["db"].engine
+    database: Database = current_app.extensions["db"]
+    return database.engine
 
 
 def get_session() -> Session:
     """The session of the current request, opened on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db"].sessions()
-    return g.db_session
+        database: Database = current_app.extensions["db"]
+        g.db_session = database.sessions()
+    session: Session = g.db_session
+    return session
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -3,7 +3,6 @@
 import logging
 
 from flask import Flask
-from flask import Response
 from flask import jsonify
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
@@ -14,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.wrappers import Response
 
 from .{{ cookiecutter.database }} import database_error_reason
 from .{{ cookiecutter.database }} import schema_is_behind
@@ -49,7 +49,10 @@ def init_app(app: Flask) -> None:
 
 
 def _handle_http_error(error: HTTPException) -> Response:
-    body = {"error": error.name.lower().replace(" ", "-"), "message": error.description}
+    body: dict[str, object] = {
+        "error": error.name.lower().replace(" ", "-"),
+        "message": error.description,
+    }
     if isinstance(error, ValidationFailed):
         body["details"] = error.details
     response = error.get_response()  # keeps headers such as Allow on a 405

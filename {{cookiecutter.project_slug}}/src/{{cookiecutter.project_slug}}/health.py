@@ -11,7 +11,7 @@ from . import caching_redis
 from .db import get_engine
 from .db import schema_state
 from .errors import INIT_DB
-from .errors import database_error_reason
+from .{{ cookiecutter.database }} import database_error_reason
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)

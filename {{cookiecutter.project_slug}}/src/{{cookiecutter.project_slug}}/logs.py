@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Mapping
 from typing import Any
+from typing import TextIO
 
 from flask import Flask
 from flask import Response
@@ -25,18 +26,18 @@ UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 access_logger = logging.getLogger(f"{__package__}.access")
 
 
-class StdoutHandler(logging.StreamHandler):
+class StdoutHandler(logging.StreamHandler[TextIO]):
     """Writes to the current sys.stdout, resolved at write time (safe under test capture)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 

@@ -4,6 +4,7 @@ from datetime import UTC
 from datetime import datetime
 
 from sqlalchemy import DateTime
+from sqlalchemy import Dialect
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import TypeDecorator
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
-from .db import Base
+from .db import Base as Base  # re-exported: models and migrations take it from here
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on every backend
 NAME_MAX = 100
@@ -28,10 +29,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return value.astimezone(UTC) if value is not None else None
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -10,6 +10,7 @@ only ever becomes a bound integer.
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
+from typing import TypeVarTuple
 
 import msgspec
 from flask import current_app
@@ -43,10 +44,13 @@ class Cursor(msgspec.Struct, forbid_unknown_fields=True):
     after: int
 
 
+Columns = TypeVarTuple("Columns")  # those of the query, and so of its rows
+
+
 def paginate(
-    query: Select,
+    query: Select[*Columns],
     key: InstrumentedAttribute[int],
-    serialize: Callable[[Sequence[Row]], list[dict[str, Any]]],
+    serialize: Callable[[Sequence[Row[*Columns]]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """A page of `query`'s rows in `key` order; `serialize` makes the page's items, each of
     which holds its `key`."""

@@ -8,6 +8,7 @@ more than the first one. Choose the cursor style for large tables.
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
+from typing import TypeVarTuple
 
 from sqlalchemy import Row
 from sqlalchemy import Select
@@ -31,21 +32,25 @@ PAGE_PARAMETER = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
 }
 
+Columns = TypeVarTuple("Columns")  # those of the query, and so of its rows
+
 
 def paginate(
-    query: Select,
+    query: Select[*Columns],
     key: InstrumentedAttribute[int],
-    serialize: Callable[[Sequence[Row]], list[dict[str, Any]]],
+    serialize: Callable[[Sequence[Row[*Columns]]], list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """A page of `query`'s rows in `key` order; `serialize` makes the page's items."""
     per_page = per_page_arg()
     page = int_arg("page", 1, MAX_PAGE)
     session = get_session()
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
     pages = -(-total // per_page)
     # A page past the last is empty, with the current totals: a client paging while rows are
     # deleted reads where the list ends instead of an error.
-    rows = []
+    rows: Sequence[Row[*Columns]] = []
     if page <= pages:
         query = query.order_by(key).offset((page - 1) * per_page).limit(per_page)
         rows = session.execute(query).all()

@@ -125,12 +125,12 @@ class Readiness(msgspec.Struct):
     checks: dict[str, str]
 
 
-def address_to_dict(address: models.Address | Row) -> dict[str, Any]:
+def address_to_dict(address: models.Address) -> dict[str, Any]:
     return {"id": address.id, "street": address.street, "city": address.city}
 
 
 def user_to_dict(
-    user: models.User | Row, addresses: list[dict[str, Any]] | None = None
+    user: models.User | Row[*tuple[Any, ...]], addresses: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """A user (an ORM object, or a row of the users table with its `addresses` given)."""
     return {

@@ -6,9 +6,11 @@ import os
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # A table or column the code uses does not exist: the migrations have not (all) run. SQLite
 # reports it as an OperationalError, like a database it cannot open; these are its words.
@@ -29,7 +31,7 @@ def session_factory(app: Flask, engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _on_connect(dbapi_connection, _record) -> None:
+def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """Enforce foreign keys; WAL lets readers run while a writer commits."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -1,7 +1,11 @@
 """The users and addresses API."""
 
 from collections.abc import Sequence
+{%- if cookiecutter.use_eager_loading %}
+from datetime import datetime
+{%- endif %}
 from typing import Any
+from typing import cast
 
 import msgspec
 from email_validator import EmailNotValidError
@@ -9,7 +13,9 @@ from email_validator import validate_email
 from flask import Blueprint
 from flask import Response
 from flask import url_for
+from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
+from sqlalchemy import CursorResult
 from sqlalchemy import Row
 from sqlalchemy import Select
 {%- if cookiecutter.use_eager_loading %}
@@ -59,7 +65,7 @@ class IdConverter(IntegerConverter):
 
 
 @bp.record_once
-def _register_converter(state) -> None:
+def _register_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters["id"] = IdConverter
 
 
@@ -96,7 +102,9 @@ class UserItem(MethodView):
         # One statement: the database deletes the addresses (ON DELETE CASCADE). Deleted
         # meanwhile by another request, the user is a 404, as it would be a moment later.
         session = get_session()
-        if session.execute(delete(User).where(User.id == user_id)).rowcount == 0:
+        # A DELETE gives a CursorResult, which has the rowcount; execute() is typed for any.
+        result = cast("CursorResult[Any]", session.execute(delete(User).where(User.id == user_id)))
+        if result.rowcount == 0:
             raise NotFound(f"There is no user with id {user_id}.")
         session.commit()
         response = Response(status=204)
@@ -126,7 +134,7 @@ bp.add_url_rule("/<id:user_id>", view_func=UserItem.as_view("user"))
 bp.add_url_rule("/<id:user_id>/addresses", view_func=AddressCollection.as_view("addresses"))
 
 {% if cookiecutter.use_eager_loading %}
-def _user_query() -> Select[tuple[User]]:
+def _user_query() -> Select[User]:
     """Users with their addresses, loaded for all of them by one extra SELECT ... IN."""
     return select(User).options(selectinload(User.addresses))
 
@@ -143,7 +151,7 @@ ADDRESSES_OF_USERS = (
 )
 
 
-def _users_to_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def _users_to_dicts(rows: Sequence[Row[int, str, str, datetime]]) -> list[dict[str, Any]]:
     """Users read in id order, with their addresses from one more SELECT.
 
     The rows hold every user whose id lies between their first and last (a list or a page in
@@ -161,7 +169,7 @@ def _users_to_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
             addresses.append({"id": address_id, "street": street, "city": city})
     return [user_to_dict(user, addresses_of[user.id]) for user in rows]
 {%- else %}
-def _user_query() -> Select[tuple[User]]:
+def _user_query() -> Select[User]:
     """Users; their addresses load on first access, one query per user."""
     return select(User)
 
@@ -169,7 +177,7 @@ def _user_query() -> Select[tuple[User]]:
 LIST_QUERY = _user_query()
 
 
-def _users_to_dicts(rows: Sequence[Row[tuple[User]]]) -> list[dict[str, Any]]:
+def _users_to_dicts(rows: Sequence[Row[User]]) -> list[dict[str, Any]]:
     """Users as ORM objects; each one's addresses load on first access, one query per user."""
     return [user_to_dict(user) for (user,) in rows]
 {%- endif %}

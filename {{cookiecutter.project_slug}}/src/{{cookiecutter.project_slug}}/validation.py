@@ -66,8 +66,10 @@ def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     fields = dict(pairs)
     if len(fields) < len(pairs):
         seen: set[str] = set()
-        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
-        raise ValidationFailed({twice: "Duplicate field"})
+        for name, _ in pairs:
+            if name in seen:
+                raise ValidationFailed({name: "Duplicate field"})
+            seen.add(name)
     return fields
 
 
@@ -94,9 +96,10 @@ def _readable(message: str, field_type: object) -> str:
     if "matching regex" not in message:
         return message
     if get_origin(field_type) is Annotated:
-        for meta in field_type.__metadata__:
+        for meta in get_args(field_type)[1:]:  # Annotated[type, *metadata]
             if isinstance(meta, msgspec.Meta) and meta.extra and "error" in meta.extra:
-                return meta.extra["error"]
+                error: str = meta.extra["error"]
+                return error
     for arg in get_args(field_type):
         readable = _readable(message, arg)
         if readable != message:

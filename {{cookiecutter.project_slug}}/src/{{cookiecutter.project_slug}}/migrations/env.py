@@ -4,7 +4,11 @@
 app's engine; the `alembic` command line connects to the database of this process's settings
 (DATABASE_URL), or writes the SQL out with `--sql`."""
 
+from typing import Any
+from typing import Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlalchemy import TypeDecorator
 
@@ -14,7 +18,7 @@ from {{ cookiecutter.project_slug }} import db
 from {{ cookiecutter.project_slug }}.models import Base
 
 
-def render_item(kind: str, item, _autogen_context) -> str | bool:
+def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes a model's own column type (UTCDateTime) as the SQLAlchemy type it
     stores, so that a revision never imports the application."""
     if kind == "type" and isinstance(item, TypeDecorator):
