@@ -153,3 +153,46 @@ def covering_subset() -> list[dict[str, object]]:
             subset.append({name: answers[name] for name in CODE_OPTIONS if name in answers})
     assert all(answers in combinations() for answers in subset)
     return subset
+
+
+def factors(answers: dict[str, object]) -> dict[str, object]:
+    """A combination as the pairwise array sees it: one factor per code option, a toggle that a
+    sub-choice refines being one factor whose values are off (False) or the sub-choice's value
+    (pagination: off, cursor, offset; caching: off, simple, redis)."""
+    refined_by = {toggle: option for option, toggle in MANIFEST.SUBCHOICES.items()}
+    seen: dict[str, object] = {}
+    for name in CODE_OPTIONS:
+        if name in MANIFEST.SUBCHOICES:
+            continue
+        if name in refined_by:
+            seen[name] = answers[refined_by[name]] if answers[name] else False
+        else:
+            seen[name] = answers[name]
+    return seen
+
+
+def value_pairs(answers: dict[str, object]) -> set[tuple[tuple[str, object], ...]]:
+    """Every pair of (factor, value) that the combination holds."""
+    return set(itertools.combinations(factors(answers).items(), 2))
+
+
+def pairwise_covering(start: list[dict[str, object]]) -> list[dict[str, object]]:
+    """`start`, then combinations added until every pair of values of two factors appears in at
+    least one: greedily, each time the first combination (in `combinations()` order) that
+    covers the most pairs still missing. Deterministic: the same list on every run."""
+    candidates = [(answers, value_pairs(answers)) for answers in combinations()]
+    missing = set().union(*(pairs for _, pairs in candidates))
+    chosen = list(start)
+    for answers in chosen:
+        missing -= value_pairs(answers)
+    while missing:
+        answers, pairs = max(candidates, key=lambda candidate: len(candidate[1] & missing))
+        chosen.append(answers)
+        missing -= pairs
+    return chosen
+
+
+def typecheck_subset() -> list[dict[str, object]]:
+    """The combinations whose code and tests the template type-checks: the covering subset,
+    plus what it takes to make every pair of option values appear in a checked project."""
+    return pairwise_covering(covering_subset())
