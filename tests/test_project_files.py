@@ -689,7 +689,8 @@ def make_findings(baked, tmp_path_factory):
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_makefile_runs_and_documents_every_target(baked, make_findings, key):
-    expected = ["help", "install", "migrate", "seed", "run", "serve", "test", "lint", "format"]
+    expected = ["help", "install", "migrate", "seed", "run", "serve", "test", "lint", "typecheck"]
+    expected += ["format"]
     expected += ["bench", "docker-build", "docker-up", "docker-down"]
     assert phony_targets(baked[key] / MAKEFILE) == expected
     assert make_findings[key] == []

@@ -8,6 +8,7 @@ project costs the check of its own modules, a few seconds."""
 import shutil
 import subprocess
 import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,6 +75,15 @@ def test_a_type_error_in_a_project_fails_its_check(checked, root, tmp_path):
     assert report.startswith("exit 1\n")
     assert f"src/{project.name}/config.py:" in report
     assert "Incompatible types in assignment" in report
+
+
+def test_the_wheel_ships_py_typed_so_the_package_types_reach_its_users(checked, tmp_path):
+    project, _ = checked[IDS[0]]
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*command, "-q", "-w", str(tmp_path), str(project)], check=True, timeout=300)
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert f"{project.name}/py.typed" in archive.namelist()
 
 
 def test_every_pair_of_option_values_is_in_a_checked_project():
