@@ -25,7 +25,7 @@ from flask import request
 from flask import request_finished
 
 from .caching_{{ cookiecutter.cache_backend }} import bump
-from .caching_{{ cookiecutter.cache_backend }} import cache as cache  # the app's Cache, for the tests
+from .caching_{{ cookiecutter.cache_backend }} import cache as cache  # re-exported: the app's Cache
 from .caching_{{ cookiecutter.cache_backend }} import configure
 from .caching_{{ cookiecutter.cache_backend }} import current_generation
 from .caching_{{ cookiecutter.cache_backend }} import invalidate_cache
