@@ -165,6 +165,8 @@ def own_test_runs(request, baked):
             if "database:postgresql" in key:
                 name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
                 settings["TEST_DATABASE_URL"] = create_database(admin_url, name)
+            if key in full:  # its browser test keeps a screenshot of /docs
+                settings["DOCS_SCREENSHOT"] = str(SCREENSHOTS / f"{key}.png")
             return _own_suite(project, settings, full=key in full)
         finally:
             kind = "full" if key in full else _suite_kind(key)
@@ -202,6 +204,8 @@ def _own_suite(project: Path, settings: dict[str, str], full: bool) -> tuple[int
 
 
 SUMMARY: dict[str, int] = {}
+# Outside the session's temporary folder, which is removed at exit: build/ is ignored by git.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 SECONDS: dict[str, list[float]] = {}  # kind of suite -> wall seconds each took
 
 
@@ -220,6 +224,10 @@ def pytest_terminal_summary(terminalreporter):
             + (f" (shard {shard[0]} of {shard[1]})" if shard else "")
             + f", ran {SUMMARY['ran']} of their own test suites ({SUMMARY['full']} of them in "
             "full, the others without slow tests)"
+        )
+    if SUMMARY.get("full"):
+        terminalreporter.write_line(
+            f"matrix: screenshots of /docs after its browser test: {SCREENSHOTS}/<id>.png"
         )
     if SECONDS:
         medians = ", ".join(

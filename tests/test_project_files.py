@@ -512,6 +512,7 @@ def test_ci_lints_and_tests_every_python_of_the_matrix_with_its_own_interpreter(
     commands = [step["run"] for step in steps if "run" in step]
     assert commands == [
         'python -m pip install -e ".[dev]"',
+        'echo "CHROMIUM=$(command -v google-chrome)" >> "$GITHUB_ENV"',  # tests/test_docs.py
         "ruff check .",
         "ruff format --check .",
         "python -m pytest",
