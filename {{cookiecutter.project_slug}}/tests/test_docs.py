@@ -26,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+BROWSER_TIMEOUT = 30_000  # ms for each step: Chromium shares the machine with other tests
 ASSETS = {
     "docs.js": "text/javascript",
     "swagger-ui-bundle.js": "text/javascript",
@@ -121,12 +122,15 @@ def live_server(app):
 def browser_page(tmp_path):
     """A page of a headless Chromium, which records its console errors, uncaught exceptions
     and content security policy violations; the screenshot is taken after the test."""
-    from playwright.sync_api import sync_playwright  # only the browser tests need it
+    from playwright.sync_api import expect  # only the browser tests need Playwright
+    from playwright.sync_api import sync_playwright
 
     executable = find_chromium()
+    expect.set_options(timeout=BROWSER_TIMEOUT)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(BROWSER_TIMEOUT)
         problems = []
         page.on("console", lambda note: note.type == "error" and problems.append(note.text))
         page.on("pageerror", lambda error: problems.append(str(error)))
