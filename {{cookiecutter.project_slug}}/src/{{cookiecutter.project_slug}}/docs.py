@@ -21,7 +21,7 @@ from flask import abort
 from flask import send_from_directory
 
 PAGE = Path(__file__).parent / "docs_page"  # docs.html and docs.js, which starts Swagger UI
-SWAGGER_UI = files("flask_swagger_ui") / "dist"
+SWAGGER_UI = Path(str(files("flask_swagger_ui") / "dist"))  # the package's Swagger UI build
 ASSETS = {
     "docs.js": PAGE,
     "swagger-ui-bundle.js": SWAGGER_UI,
