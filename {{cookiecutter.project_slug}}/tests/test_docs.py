@@ -91,15 +91,16 @@ def test_docs_are_on_in_development_and_off_in_production_unless_api_docs_says(
         assert (response.status_code == 200) is served
 
 
-def find_chromium() -> str:
-    """The browser in CHROMIUM, else the first of BROWSERS on PATH. Without one: a failure
-    under CI (CI=true, where one is installed), else a skip saying how to get one."""
-    path = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
-    if path:
-        return path
+def find_chromium(playwright) -> str:
+    """The browser in CHROMIUM, else the first of BROWSERS on PATH, else the one `playwright
+    install chromium` downloaded. Without one: a failure under CI (CI=true, where one is
+    installed), else a skip saying how to get one."""
+    found = os.environ.get("CHROMIUM") or next(filter(None, map(shutil.which, BROWSERS)), None)
+    if found or Path(playwright.chromium.executable_path).is_file():
+        return found or playwright.chromium.executable_path
     reason = (
         "no Chromium: install one (Debian/Ubuntu: apt-get install chromium; or "
-        "`playwright install chromium`) and put it on PATH or in CHROMIUM"
+        "`playwright install chromium`), or name its executable in CHROMIUM"
     )
     if os.environ.get("CI"):
         pytest.fail(reason)
@@ -125,9 +126,9 @@ def browser_page(tmp_path):
     from playwright.sync_api import expect  # only the browser tests need Playwright
     from playwright.sync_api import sync_playwright
 
-    executable = find_chromium()
     expect.set_options(timeout=BROWSER_TIMEOUT)
     with sync_playwright() as playwright:
+        executable = find_chromium(playwright)
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(BROWSER_TIMEOUT)
