@@ -166,7 +166,7 @@ def own_test_runs(request, baked):
                 name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
                 settings["TEST_DATABASE_URL"] = create_database(admin_url, name)
             if key in full:  # its browser test keeps a screenshot of /docs
-                settings["DOCS_SCREENSHOT"] = str(SCREENSHOTS / f"{key}.png")
+                settings["DOCS_SCREENSHOT"] = str(SCREENSHOTS / screenshot_name(key))
             return _own_suite(project, settings, full=key in full)
         finally:
             kind = "full" if key in full else _suite_kind(key)
@@ -209,6 +209,12 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 SECONDS: dict[str, list[float]] = {}  # kind of suite -> wall seconds each took
 
 
+def screenshot_name(key: str) -> str:
+    """A file name for the combination `key` that GitHub's upload-artifact accepts: it refuses
+    `:` (and `"<>|*?`), which combination ids are made of."""
+    return key.replace(":", "=") + ".png"
+
+
 def _suite_kind(key: str) -> str:
     if "database:sqlite" in key:
         return "SQLite"
@@ -227,7 +233,7 @@ def pytest_terminal_summary(terminalreporter):
         )
     if SUMMARY.get("full"):
         terminalreporter.write_line(
-            f"matrix: screenshots of /docs after its browser test: {SCREENSHOTS}/<id>.png"
+            f"matrix: screenshots of /docs after its browser test: {SCREENSHOTS}/<id with = for :>.png"
         )
     if SECONDS:
         medians = ", ".join(
