@@ -20,6 +20,7 @@ from tests.harness import (
     ThrowawayPostgres,
     ThrowawayRedis,
     bake,
+    cookiecutter_config,
     create_database,
     project_env,
     required,
@@ -52,6 +53,13 @@ def pytest_configure(config):
         matrix_shard()
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def _cookiecutter_config_file(tmp_path_factory) -> Path:
+    """pytest-cookies' configuration, replaced by ours: the same folders, and no `uv lock` in
+    the hook (tests/test_lock.py bakes with it)."""
+    return cookiecutter_config(tmp_path_factory.mktemp("cookiecutter-config"))
 
 
 @pytest.fixture(scope="session")
