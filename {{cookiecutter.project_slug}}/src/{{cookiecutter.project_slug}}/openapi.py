@@ -113,14 +113,15 @@ def operation(
 ) -> Callable[[View], View]:
     """Describe the view below in /openapi.json. `responses` maps each status to the type of its
     body (None: no body), or, for an error, to a sentence saying when it happens. Added for you:
-    the errors of decoding a `body`, a 503 (with Retry-After) when the view uses the `database`,
+    - the errors of decoding a `body`;
+    - a 503 (with Retry-After) when the view uses the `database`;
 {%- if cookiecutter.use_compression %}
-    a 406 (compression.py),
+    - a 406 (compression.py);
 {%- endif %}
 {%- if cookiecutter.use_pagination %}
-    the page's parameters and their 400 when it is `paginated`,
+    - the page's parameters, and their 400, when it is `paginated`;
 {%- endif %}
-    and `Location` on the 201 when it sends one (`location`)."""
+    - `Location` on the 201 when it sends one (`location`)."""
     described = Operation(
         operation_id,
         summary,
@@ -155,10 +156,10 @@ def build(app: Flask) -> dict[str, Any]:
     tags: dict[str, str] = {}
     types: set[Any] = {Error}
     for rule in app.url_map.iter_rules():
-        item = _path_item(app, rule, types)
+        tag = rule.endpoint.rpartition(".")[0]  # the blueprint's name
+        item = _path_item(app, rule, tag, types)
         if item:
-            blueprint = app.blueprints[rule.endpoint.rpartition(".")[0]]
-            tags[blueprint.name] = _first_line(sys.modules[blueprint.import_name].__doc__)
+            tags[tag] = _first_line(sys.modules[app.blueprints[tag].import_name].__doc__)
             paths.setdefault(_openapi_path(rule), {}).update(item)
     structs = sorted((t for t in types if _is_struct(t)), key=lambda t: t.__name__)
     _, components = msgspec.json.schema_components(structs, ref_template=REF)
@@ -173,7 +174,7 @@ def build(app: Flask) -> dict[str, Any]:
     }
 
 
-def _path_item(app: Flask, rule: Rule, types: set[Any]) -> dict[str, Any]:
+def _path_item(app: Flask, rule: Rule, tag: str, types: set[Any]) -> dict[str, Any]:
     """The described operations of `rule` (and its path parameters), by method."""
     view = app.view_functions[rule.endpoint]
     view_class = getattr(view, "view_class", None)
@@ -184,7 +185,6 @@ def _path_item(app: Flask, rule: Rule, types: set[Any]) -> dict[str, Any]:
         function = getattr(view_class, method, None) if view_class else view
         described = OPERATIONS.get(function) if function else None
         if described is not None:
-            tag = rule.endpoint.rpartition(".")[0]
             item[method] = _operation(described, tag, app.config, types)
     if item and rule.arguments:
         item = {"parameters": _path_parameters(rule), **item}
@@ -198,7 +198,7 @@ def _openapi_path(rule: Rule) -> str:
 def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
     """The path's variables; a number's bounds are its converter's."""
     parameters = []
-    for name, converter in rule._converters.items():  # Werkzeug keeps them per rule, unnamed
+    for name, converter in rule._converters.items():  # no public accessor
         schema: dict[str, Any] = {"type": "string"}
         if isinstance(converter, IntegerConverter):
             schema = {"type": "integer", "minimum": converter.min, "maximum": converter.max}
