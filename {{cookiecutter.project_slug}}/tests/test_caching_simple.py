@@ -11,6 +11,8 @@ from pathlib import Path
 from test_caching import emails
 from test_caching import write_behind_the_cache
 
+from {{ cookiecutter.project_slug }}.caching_simple import Generations
+
 GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
@@ -68,7 +70,7 @@ def test_invalidate_cache_run_from_a_shell_invalidates_a_server_given_the_same_g
 def test_a_generation_file_that_does_not_exist_yet_is_made(make_app, tmp_path):
     path = tmp_path / "cache-generation"
     make_app(CACHE_GENERATION_FILE=str(path))
-    assert path.read_bytes() == bytes(16)
+    assert path.read_bytes() == bytes(Generations.SIZE)
 
 
 def test_invalidate_cache_without_a_generation_file_says_it_cannot_reach_the_server(app):
@@ -99,6 +101,6 @@ def test_gunicorn_without_a_generation_file_makes_a_temporary_one_and_removes_it
     server = types.SimpleNamespace()  # the gunicorn master
     hooks["on_starting"](server)
     path = Path(os.environ["CACHE_GENERATION_FILE"])
-    assert path.read_bytes() == bytes(16)
+    assert path.read_bytes() == bytes(16)  # grown by the first worker that maps it
     hooks["on_exit"](server)
     assert not path.exists()

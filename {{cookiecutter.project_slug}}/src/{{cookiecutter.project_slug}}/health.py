@@ -12,18 +12,28 @@ from .db import get_engine
 from .db import schema_state
 from .errors import INIT_DB
 from .errors import database_error_reason
+from .openapi import operation
+from .schemas import Health
+from .schemas import Readiness
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation("getHealth", "Liveness: the process answers", {200: Health}, database=False)
 def healthz() -> dict[str, str]:
     """The process is up; touches nothing else."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@operation(
+    "getReadiness",
+    "Readiness: the database answers and its schema is up to date",
+    {200: Readiness, 503: Readiness},
+    database=False,
+)
 def readyz() -> tuple[dict[str, Any], int]:
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
     """Ready when the database answers with its schema migrated. Redis is reported but not
