@@ -1,7 +1,9 @@
-"""Delete what the answers leave out. The MANIFEST below is the only place that decides it."""
+"""Delete what the answers leave out (the MANIFEST below is the only place that decides it),
+then lock the dependencies in uv.lock when uv can be found."""
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -56,6 +58,11 @@ MANIFEST: dict[str, dict[object, list[str]]] = {
     },
 }
 
+# Written by `uv lock` after pruning, so never in the template: present when the private answer
+# `_uv_lock` is true (the default) and uv could lock, absent otherwise.
+LOCK_FILE = "uv.lock"
+LOCK_TIMEOUT = 600  # seconds; uv gives up on an unreachable index well before
+
 # A sub-choice counts only while the toggle it refines is on.
 SUBCHOICES = {
     "pagination_style": "use_pagination",
@@ -106,8 +113,49 @@ def prune(root: Path, answers: dict) -> None:
             parent = parent.parent
 
 
+def find_uv() -> str | None:
+    """uv on PATH, else the binary of the `uv` Python package beside cookiecutter."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return find_uv_bin()
+    except FileNotFoundError:
+        return None
+
+
+def lock(root: Path) -> None:
+    """`uv lock` in the project, so that it starts with every dependency pinned, hashes included.
+    Generation never fails for want of a lock: one line says why there is none."""
+    uv = find_uv()
+    if uv is None:
+        return not_locked(root, "uv was not found (https://docs.astral.sh/uv/)")
+    command = [uv, "lock", "--quiet"]
+    try:
+        done = subprocess.run(
+            command, cwd=root, capture_output=True, text=True, timeout=LOCK_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return not_locked(root, f"`uv lock` did not finish ({error})")
+    if done.returncode != 0:
+        reason = " ".join(done.stderr.split())[-300:] or f"exit status {done.returncode}"
+        return not_locked(root, f"`uv lock` failed (offline?): {reason}")
+    return None
+
+
+def not_locked(root: Path, why: str) -> None:
+    print(f"{LOCK_FILE} not written: {why}; run `uv lock` in {root} to write it", file=sys.stderr)
+
+
 def main() -> int:
-    prune(Path.cwd(), json.loads(ANSWERS))
+    answers = json.loads(ANSWERS)
+    prune(Path.cwd(), answers)
+    if answers.get("_uv_lock"):
+        lock(Path.cwd())
     return 0
 
 

@@ -10,12 +10,13 @@ ANSWERS = r"""{{ cookiecutter | tojson }}"""
 # Names a generated package must not take: the project, its tests or their tools import them.
 TAKEN = {
     "alembic", "blinker", "brotli", "click", "dns", "email_validator", "flask", "flask_caching",
-    "flask_compress", "flask_cors", "gunicorn", "idna", "itsdangerous", "jinja2", "markupsafe", "msgspec",
-    "orjson", "psycopg", "pytest", "redis", "sqlalchemy", "test", "tests", "werkzeug",
+    "flask_compress", "flask_cors", "flask_swagger_ui", "gunicorn", "idna", "itsdangerous",
+    "jinja2", "markupsafe", "msgspec", "orjson", "psycopg", "pytest", "redis", "sqlalchemy",
+    "test", "tests", "werkzeug",
     # what the tests import, and what those libraries import in turn
     "attrs", "backports", "cachelib", "conftest", "fuzzing", "greenlet", "httpx", "hypothesis",
-    "jsonschema", "locust", "mako", "packaging", "pluggy", "requests", "schemathesis",
-    "sql_counter", "typing_extensions", "yaml", "zstandard",
+    "jsonschema", "locust", "mako", "packaging", "playwright", "pluggy", "requests",
+    "schemathesis", "sql_counter", "typing_extensions", "yaml", "zstandard",
 }  # fmt: skip
 MAX_SLUG = 50  # keeps every import of the package on one line
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

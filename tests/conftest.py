@@ -20,6 +20,7 @@ from tests.harness import (
     ThrowawayPostgres,
     ThrowawayRedis,
     bake,
+    cookiecutter_config,
     create_database,
     project_env,
     required,
@@ -52,6 +53,13 @@ def pytest_configure(config):
         matrix_shard()
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def _cookiecutter_config_file(tmp_path_factory) -> Path:
+    """pytest-cookies' configuration, replaced by ours: the same folders, and no `uv lock` in
+    the hook (tests/test_lock.py bakes with it)."""
+    return cookiecutter_config(tmp_path_factory.mktemp("cookiecutter-config"))
 
 
 @pytest.fixture(scope="session")
@@ -165,6 +173,8 @@ def own_test_runs(request, baked):
             if "database:postgresql" in key:
                 name = "test_" + hashlib.sha1(key.encode()).hexdigest()[:16]
                 settings["TEST_DATABASE_URL"] = create_database(admin_url, name)
+            if key in full:  # its browser test keeps a screenshot of /docs
+                settings["DOCS_SCREENSHOT"] = str(SCREENSHOTS / screenshot_name(key))
             return _own_suite(project, settings, full=key in full)
         finally:
             kind = "full" if key in full else _suite_kind(key)
@@ -202,7 +212,15 @@ def _own_suite(project: Path, settings: dict[str, str], full: bool) -> tuple[int
 
 
 SUMMARY: dict[str, int] = {}
+# Outside the session's temporary folder, which is removed at exit: build/ is ignored by git.
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 SECONDS: dict[str, list[float]] = {}  # kind of suite -> wall seconds each took
+
+
+def screenshot_name(key: str) -> str:
+    """A file name for the combination `key` that GitHub's upload-artifact accepts: it refuses
+    `:` (and `"<>|*?`), which combination ids are made of."""
+    return key.replace(":", "=") + ".png"
 
 
 def _suite_kind(key: str) -> str:
@@ -220,6 +238,10 @@ def pytest_terminal_summary(terminalreporter):
             + (f" (shard {shard[0]} of {shard[1]})" if shard else "")
             + f", ran {SUMMARY['ran']} of their own test suites ({SUMMARY['full']} of them in "
             "full, the others without slow tests)"
+        )
+    if SUMMARY.get("full"):
+        terminalreporter.write_line(
+            f"matrix: screenshots of /docs after its browser test: {SCREENSHOTS}/<id with = for :>.png"
         )
     if SECONDS:
         medians = ", ".join(

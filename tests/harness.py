@@ -3,7 +3,9 @@ and a database, serve it with gunicorn, log to a pipe, and start the servers it 
 
 - `TOGGLES` (from `tests/options.py`), `ALL_ON`, `ALL_OFF`: the seven techniques.
 - `bake()`: the template with some answers, tried again when it fails (the template may be
-  mid-edit); `cookiecutter_config()`: a configuration that writes nothing outside a folder.
+  mid-edit), without `uv lock` unless the answers ask for it (`NO_LOCK`);
+  `cookiecutter_config()`: a configuration that writes nothing outside a folder and locks
+  nothing.
 - `project_env()`, `init_db_and_seed()`: the environment a generated project runs in, and its
   database migrated and seeded through its own CLI.
 - `Gunicorn`, `gunicorn()`: a project under a real gunicorn with its own gunicorn.conf.py.
@@ -52,6 +54,9 @@ SYNC_WORKERS = {
     "GUNICORN_THREADS": "1",
     "GUNICORN_MAX_REQUESTS": "0",
 }
+# The post-gen hook runs `uv lock` unless the private answer `_uv_lock` is false: the tests bake
+# hundreds of projects, and lock only in tests/test_lock.py.
+NO_LOCK = {"_uv_lock": False}
 F_SETPIPE_SZ = 1031  # Linux fcntl: a pipe's buffer size
 
 Server = TypeVar("Server", "ThrowawayPostgres", "ThrowawayRedis")
@@ -64,15 +69,16 @@ Server = TypeVar("Server", "ThrowawayPostgres", "ThrowawayRedis")
 def bake(
     answers: dict[str, object], output: Path, config_file: str | None = None, tries: int = 3
 ) -> Path:
-    """The project of `answers` (defaults for the rest), baked into a new folder below `output`;
-    tried again when it fails, since the template may be mid-edit."""
+    """The project of `answers` (defaults for the rest, and no uv.lock unless `answers` give
+    `_uv_lock`), baked into a new folder below `output`; tried again when it fails, since the
+    template may be mid-edit."""
     for attempt in range(1, tries + 1):
         try:
             return Path(
                 cookiecutter(
                     str(TEMPLATE),
                     no_input=True,
-                    extra_context=answers,
+                    extra_context={**NO_LOCK, **answers},
                     output_dir=str(output / f"try{attempt}"),
                     config_file=config_file,
                 )
@@ -86,11 +92,13 @@ def bake(
 
 
 def cookiecutter_config(folder: Path) -> Path:
-    """A cookiecutter configuration that keeps its clones and replays in `folder`."""
+    """A cookiecutter configuration that keeps its clones and replays in `folder`, and whose
+    default answers turn the hook's `uv lock` off (NO_LOCK)."""
     config = folder / "cookiecutter.yaml"
     config.write_text(
         f"cookiecutters_dir: {json.dumps(str(folder / 'cookiecutters'))}\n"
         f"replay_dir: {json.dumps(str(folder / 'replay'))}\n"
+        f"default_context: {json.dumps(NO_LOCK)}\n"
     )
     return config
 

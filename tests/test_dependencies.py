@@ -2,7 +2,7 @@
 
 The projects with every technique on, with each database, cache backend and pagination style,
 together declare every dependency any combination can have ([project] dependencies and the
-extras). For each Python of the generated CI matrix, uv resolves that union, transitive
+dependency groups). For each Python of the generated CI matrix, uv resolves that union, transitive
 dependencies included, for CPython on x86-64 Linux (manylinux_2_28 and the older manylinux
 tags, manylinux2014 = manylinux_2_17, as a slim Debian image installs them) from wheels only,
 with the environment markers evaluated for that Python. (`pip install --dry-run --python-version`
@@ -63,13 +63,13 @@ def all_on_projects(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def requirements(all_on_projects, tmp_path_factory) -> Path:
-    """The union of the projects' dependencies and extras, as a requirements file."""
+    """The union of the projects' dependencies and dependency groups, as a requirements file."""
     union: set[str] = set()
     for project in all_on_projects:
-        metadata = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-        union.update(metadata["dependencies"])
-        for extra in metadata["optional-dependencies"].values():
-            union.update(extra)
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        union.update(pyproject["project"]["dependencies"])
+        for group in pyproject["dependency-groups"].values():
+            union.update(group)
     path = tmp_path_factory.mktemp("requirements") / "requirements.txt"
     path.write_text("".join(f"{line}\n" for line in sorted(union)))
     return path

@@ -34,7 +34,9 @@ def test_the_package_name_is_derived_from_any_project_name(cookies, project_name
 
 def test_no_input_bake_from_the_command_line_gives_the_default_project(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "-o", str(tmp_path)],
+        # _uv_lock=false: as any answer on the command line; tests/test_lock.py bakes with a lock.
+        [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "_uv_lock=false"]
+        + ["-o", str(tmp_path)],
         check=True,
         capture_output=True,
     )

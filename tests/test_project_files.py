@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.options import DEFAULTS, TEMPLATE, combo_id, matrix
+from tests.options import DEFAULTS, MANIFEST, TEMPLATE, combo_id, matrix
 
 COMBINATIONS = {combo_id(answers): answers for answers in matrix()}
 IDS = list(COMBINATIONS)
@@ -35,6 +35,8 @@ DEPENDABOT = ".github/dependabot.yml"
 MAKEFILE = "Makefile"
 PRE_COMMIT = ".pre-commit-config.yaml"
 PYTHONS = ["3.11", "3.12", "3.13", "3.14"]
+# uv.lock, which the post-gen hook writes when it can lock (the matrix bakes without it).
+LOCK = MANIFEST.LOCK_FILE
 TOOLS_HINT = "install the template's test tools: .venv/bin/pip install -r requirements.txt"
 
 
@@ -308,13 +310,38 @@ def test_dockerfile_passes_hadolint_without_a_single_finding(hadolint_findings, 
 def test_every_file_the_dockerfile_copies_exists_and_is_in_the_build_context(baked, key):
     project = baked[key]
     sources = copy_sources(instructions(project / DOCKERFILE))
-    assert {"pyproject.toml", "README.md", "gunicorn.conf.py"} <= set(sources)
+    assert {"pyproject.toml", LOCK, "README.md", "gunicorn.conf.py"} <= set(sources)
     for source in sources:
         path = project / source
+        if source == LOCK:  # baked without it here; tests/test_lock.py bakes with it
+            assert not ignored_by_docker(project, LOCK)
+            continue
         assert path.exists(), f"the Dockerfile copies {source}, which the project lacks"
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         sent = [f for f in files if not ignored_by_docker(project, str(f.relative_to(project)))]
         assert sent, f"the Dockerfile copies {source}, which .dockerignore leaves out"
+
+
+@pytest.mark.parametrize("key", IDS, ids=IDS)
+def test_image_installs_exactly_what_uv_lock_pins_with_uv_from_its_pinned_official_image(
+    baked, key
+):
+    """Nothing is resolved at build time: `uv sync --locked` refuses a lock that disagrees with
+    pyproject.toml, and installs the pinned versions with their hashes; the dev group stays
+    out. The dependencies are a layer of their own, before the code is copied."""
+    steps = instructions(baked[key] / DOCKERFILE)
+    commands = [f"{word} {rest}" for word, rest in steps]
+    (uv_copy,) = [command for command in commands if "astral-sh/uv" in command]
+    assert re.fullmatch(r"COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ /uv /bin/uv", uv_copy)
+    runs = [rest for word, rest in steps if word == "RUN"]
+    assert runs[:2] == [
+        "uv sync --locked --no-dev --no-install-project",
+        "uv sync --locked --no-dev --no-editable",
+    ]
+    assert not any("pip " in rest or "uv lock" in rest or "uv pip" in rest for rest in runs)
+    lock_copy = commands.index(f"COPY pyproject.toml {LOCK} ./")
+    assert lock_copy < commands.index("COPY src ./src")
+    assert env_of(steps)["UV_PROJECT_ENVIRONMENT"] == "/opt/venv"
 
 
 def test_a_project_without_a_license_neither_copies_nor_sends_one(cookies):
@@ -323,7 +350,7 @@ def test_a_project_without_a_license_neither_copies_nor_sends_one(cookies):
     project = Path(result.project_path)
     sources = copy_sources(instructions(project / DOCKERFILE))
     assert "LICENSE" not in sources
-    assert all((project / source).exists() for source in sources)
+    assert all((project / source).exists() for source in sources if source != LOCK)
     assert "LICENSE" not in _read(project / ".dockerignore")
     assert _hadolint([(project / DOCKERFILE).resolve()]) == {}
 
@@ -506,17 +533,32 @@ def test_ci_lints_and_tests_every_python_of_the_matrix_with_its_own_interpreter(
     test = jobs(baked[key])["test"]
     assert test["strategy"]["matrix"]["python"] == PYTHONS
     steps = test["steps"]
-    (setup,) = [step for step in steps if step.get("uses", "").startswith("actions/setup-python@")]
+    (setup,) = [step for step in steps if step.get("uses", "").startswith("astral-sh/setup-uv@")]
     assert setup["with"]["python-version"] == "${{ matrix.python }}"
     assert "if" not in setup
     commands = [step["run"] for step in steps if "run" in step]
     assert commands == [
-        'python -m pip install -e ".[dev]"',
-        "ruff check .",
-        "ruff format --check .",
-        "mypy",
-        "python -m pytest",
+        "uv sync --locked",
+        'echo "CHROMIUM=$(command -v google-chrome)" >> "$GITHUB_ENV"',  # tests/test_docs.py
+        "uv run --locked ruff check .",
+        "uv run --locked ruff format --check .",
+        "uv run --locked mypy",
+        "uv run --locked pytest",
     ]
+
+
+@pytest.mark.parametrize("key", IDS, ids=IDS)
+def test_ci_installs_and_runs_only_what_uv_lock_pins(baked, key):
+    """Every uv command of the workflow refuses a lock that disagrees with pyproject.toml, and
+    setup-uv is pinned to a full release (it publishes no major-version tags since v8)."""
+    for job in jobs(baked[key]).values():
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                assert re.fullmatch(r"astral-sh/setup-uv@v\d+\.\d+\.\d+", step["uses"])
+            command = step.get("run", "")
+            if command.startswith(("uv sync", "uv run", "uv export")):
+                assert "--locked" in command.split(), command
+            assert "pip install" not in command
 
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
@@ -535,7 +577,10 @@ def test_pyproject_classifiers_name_flask_and_exactly_the_pythons_ci_tests(baked
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_ci_audits_the_dependencies_and_builds_the_image(baked, key):
     workflow = jobs(baked[key])
-    assert "pip-audit ." in [step.get("run") for step in workflow["audit"]["steps"]]
+    audit = [step.get("run", "") for step in workflow["audit"]["steps"]]
+    assert audit[-1] == "uvx pip-audit --disable-pip --requirement requirements.txt"
+    export = "uv export --locked --no-dev --no-emit-project --format requirements.txt"
+    assert f"{export} --output-file requirements.txt" in audit
     assert any("docker build" in step.get("run", "") for step in workflow["image"]["steps"])
 
 
@@ -554,7 +599,7 @@ def test_dependabot_updates_python_packages_actions_and_the_image_weekly_grouped
 ):
     updates = read_yaml(baked[key] / DEPENDABOT)["updates"]
     assert [update["package-ecosystem"] for update in updates] == [
-        "pip",
+        "uv",
         "github-actions",
         "docker",
     ]
@@ -689,8 +734,8 @@ def make_findings(baked, tmp_path_factory):
 
 @pytest.mark.parametrize("key", IDS, ids=IDS)
 def test_makefile_runs_and_documents_every_target(baked, make_findings, key):
-    expected = ["help", "install", "migrate", "seed", "run", "serve", "test", "lint", "typecheck"]
-    expected += ["format"]
+    expected = ["help", "install", "upgrade", "migrate", "seed", "run", "serve", "test", "lint"]
+    expected += ["typecheck", "format"]
     expected += ["bench", "docker-build", "docker-up", "docker-down"]
     assert phony_targets(baked[key] / MAKEFILE) == expected
     assert make_findings[key] == []
@@ -710,7 +755,10 @@ def test_makefile_runs_the_same_commands_as_ci_and_the_readme(baked, key):
     package = baked[key].name
     makefile = _read(baked[key] / MAKEFILE)
     for command in ("ruff check .", "ruff format --check .", "gunicorn -c gunicorn.conf.py"):
-        assert command in makefile
-    assert "\n\t$(BIN)/mypy\n" in makefile  # `make typecheck`: mypy as CI runs it
+        assert f"$(RUN) {command}" in makefile
+    assert "\n\t$(RUN) mypy\n" in makefile  # `make typecheck`: mypy as CI runs it
+    assert "RUN := uv run\n" in makefile
+    assert "\tuv sync\n" in makefile and "\tuv lock --upgrade\n" in makefile
+    assert "pip " not in makefile
     assert f"PACKAGE := {package}" in makefile
     assert "$(FLASK) init-db" in makefile

@@ -109,8 +109,8 @@ def post_fork(server, worker) -> None:
 
 
 def on_starting(server) -> None:
-    """Each worker caches responses in its own memory; the cache generation, which a write
-    changes, lives in a 16-byte file that every worker maps (caching_simple.Generation), so
+    """Each worker caches responses in its own memory; the cache generations, which a write
+    changes, live in a file that every worker maps (caching_simple.Generations), so
     that a write through one worker invalidates the caches of all. A CACHE_GENERATION_FILE set
     in the environment is used (and kept), so that `flask invalidate-cache` given the same
     reaches the workers; else a temporary file, removed at exit."""

@@ -1,8 +1,7 @@
 """Load test of the running service with locust: reads only, against a seeded database.
 
-    pip install -e ".[load]"
-    flask --app {{ cookiecutter.project_slug }} seed --users 2000 --addresses-per-user 3
-    locust -f bench/locustfile.py --host http://127.0.0.1:8000 --headless -u 16 -r 16 -t 30s
+    uv run flask --app {{ cookiecutter.project_slug }} seed --users 2000 --addresses-per-user 3
+    uv run --group load locust -f bench/locustfile.py --host http://127.0.0.1:8000 --headless -u 16 -r 16 -t 30s
 
 Without --headless, locust serves its web UI on http://127.0.0.1:8089. Each simulated client
 {% if cookiecutter.use_pagination -%}

@@ -16,7 +16,9 @@ from sqlalchemy import MetaData
 {%- endif %}
 from sqlalchemy import create_engine
 from sqlalchemy import make_url
+{%- if cookiecutter.database == "postgresql" %}
 from sqlalchemy import text
+{%- endif %}
 
 from {{ cookiecutter.project_slug }} import create_app
 from {{ cookiecutter.project_slug }} import db
@@ -142,10 +144,10 @@ def cleaner(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def app(shared_app: Flask, cleaner: Engine) -> Flask:
-    """The shared app, on empty tables."""
+    """The shared app, on empty tables (every model's, those that refer to others first)."""
     with cleaner.begin() as connection:
-        connection.execute(text("DELETE FROM addresses"))
-        connection.execute(text("DELETE FROM users"))
+        for table in reversed(db.Base.metadata.sorted_tables):
+            connection.execute(table.delete())
 {%- if cookiecutter.use_caching %}
     with shared_app.app_context():
         cache.clear()  # and an empty cache

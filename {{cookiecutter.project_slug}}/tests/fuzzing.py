@@ -6,10 +6,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from {{ cookiecutter.project_slug }} import config
+from {{ cookiecutter.project_slug }} import create_app
 from {{ cookiecutter.project_slug }} import openapi
 
-DOCUMENT = openapi.build(config.from_env("instance", {}))
+DOCUMENT = openapi.build(create_app({"TESTING": True}))
 # How each generated request is sent and checked. Not checked: that every schema-valid request
 # succeeds. A cursor is a string to the schema, but only the ones this API signed are accepted,
 # and an email can be taken by an earlier request.

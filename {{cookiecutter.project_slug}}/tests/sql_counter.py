@@ -3,8 +3,11 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy import event
+
+from {{ cookiecutter.project_slug }} import db
 
 
 class Statements(list[str]):
@@ -12,7 +15,11 @@ class Statements(list[str]):
 
 
 @contextmanager
-def count_statements(engine: Engine) -> Iterator[Statements]:
+def count_statements(engine: Engine | Flask) -> Iterator[Statements]:
+    """The statements executed by `engine` (or by an app's engine) inside the block."""
+    if isinstance(engine, Flask):
+        with engine.app_context():
+            engine = db.get_engine()
     statements = Statements()
 
     def record(

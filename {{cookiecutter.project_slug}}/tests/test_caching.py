@@ -6,7 +6,9 @@ from typing import Any
 from conftest import MakeApp
 from conftest import MakeUser
 from conftest import Seed
+from flask import Blueprint
 from flask import Flask
+from flask import request
 from flask.testing import FlaskClient
 from sql_counter import count_statements
 from sqlalchemy import insert
@@ -194,3 +196,29 @@ def test_a_cached_answer_carries_the_cors_headers_of_the_origin_asking(make_app:
     exposed = "Access-Control-Expose-Headers"
     assert again.headers[exposed] == first.headers[exposed]
     assert ", ".join(again.headers.getlist("Vary")).lower().count("origin") == 1
+
+
+def test_a_blueprint_that_embeds_users_is_invalidated_by_their_writes_and_its_own_only(
+    make_app: MakeApp,
+) -> None:
+    app = make_app()
+    reads: list[str] = []
+    directory = caching.cached(Blueprint("directory", __name__), "users")
+    notes = Blueprint("notes", __name__)
+
+    @directory.route("/directory", methods=["GET", "POST"])
+    def read_or_write() -> dict[str, int]:
+        reads.append(request.method)
+        return {"reads": len(reads)}
+
+    notes.add_url_rule("/notes", view_func=lambda: ("", 204), methods=["POST"])
+    app.register_blueprint(directory)
+    app.register_blueprint(notes)
+    client = app.test_client()
+    for write in ("/notes", "/api/users", "/directory"):
+        client.get("/directory")
+        client.get("/directory")
+        client.post(write, json={"name": "Ada", "email": "ada@example.com"})
+    client.get("/directory")
+    # a miss at first, none after the notes' write, one after the users' write and its own
+    assert reads == ["GET", "GET", "POST", "GET"]

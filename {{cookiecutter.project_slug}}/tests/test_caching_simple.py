@@ -15,6 +15,8 @@ from flask import Flask
 from test_caching import emails
 from test_caching import write_behind_the_cache
 
+from {{ cookiecutter.project_slug }}.caching_simple import Generations
+
 GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
@@ -78,7 +80,7 @@ def test_a_generation_file_that_does_not_exist_yet_is_made(
 ) -> None:
     path = tmp_path / "cache-generation"
     make_app(CACHE_GENERATION_FILE=str(path))
-    assert path.read_bytes() == bytes(16)
+    assert path.read_bytes() == bytes(Generations.SIZE)
 
 
 def test_invalidate_cache_without_a_generation_file_says_it_cannot_reach_the_server(
@@ -115,6 +117,6 @@ def test_gunicorn_without_a_generation_file_makes_a_temporary_one_and_removes_it
     server = types.SimpleNamespace()  # the gunicorn master
     hooks["on_starting"](server)
     path = Path(os.environ["CACHE_GENERATION_FILE"])
-    assert path.read_bytes() == bytes(16)
+    assert path.read_bytes() == bytes(16)  # grown by the first worker that maps it
     hooks["on_exit"](server)
     assert not path.exists()

@@ -24,6 +24,7 @@ def test_settings_are_read_from_the_environment() -> None:
         LOG_FORMAT="JSON",
         MAX_CONTENT_LENGTH="2048",
         CORS_ORIGINS="http://localhost:3000, https://app.example.com",
+        API_DOCS="Yes",
     )
     expected = {
         "DATABASE_URL": "dialect://elsewhere/other",
@@ -33,6 +34,7 @@ def test_settings_are_read_from_the_environment() -> None:
         "LOG_FORMAT": "json",
         "MAX_CONTENT_LENGTH": 2048,
         "CORS_ORIGINS": ["http://localhost:3000", "https://app.example.com"],
+        "API_DOCS": True,
     }
     assert values.items() >= expected.items()
 
@@ -44,6 +46,8 @@ def test_defaults_are_documented_values() -> None:
     assert values["LOG_FORMAT"] == "text"
     assert values["MAX_CONTENT_LENGTH"] == 1024 * 1024
     assert values["CORS_ORIGINS"] == []
+    assert values["API_DOCS"] is None  # docs.py decides: on in development only
+    assert settings(API_DOCS="off")["API_DOCS"] is False
 
 
 def test_without_secret_key_each_process_gets_a_random_one() -> None:
@@ -63,6 +67,7 @@ def test_without_secret_key_each_process_gets_a_random_one() -> None:
         ("CORS_ORIGINS", "https://app.example.com/path"),
         ("CORS_ORIGINS", "app.example.com"),
         ("CORS_ORIGINS", "https://*.example.com"),
+        ("API_DOCS", "maybe"),
     ],
 )
 def test_unusable_values_are_rejected_naming_the_variable(name: str, value: str) -> None:

@@ -22,6 +22,7 @@ from . import compression
 {%- endif %}
 from . import cors
 from . import db
+from . import docs
 from . import errors
 {%- if cookiecutter.use_fast_json %}
 from . import fast_json
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(openapi.bp)
+    docs.init_app(app)  # /docs, where API_DOCS allows it
     errors.init_app(app)
     commands.init_app(app)
     return app

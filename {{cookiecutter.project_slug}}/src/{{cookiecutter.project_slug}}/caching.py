@@ -1,28 +1,34 @@
-"""Response caching for the users API: a hit is answered without touching the database.
+"""Response caching: a hit is answered without touching the database.
 
-- Only successful (200) GET answers of the users blueprint are stored, under a key made of the
-  full path and the sorted query string.
+- A blueprint opts in with `cached(bp, *embeds)`, naming the blueprints whose resources its
+  answers hold. Only its successful (200) GET answers are stored, under a key made of the full
+  path and the sorted query string.
 {%- if cookiecutter.use_compression %}
 - The key also holds the client's Accept-Encoding: the stored bytes are the final, already
   compressed body, so a hit costs no compression either.
 {%- endif %}
-- Every successful write (POST, PATCH, DELETE) starts a new cache generation, which is part of
-  every key: the next read after a write sees it immediately. Writes made outside the API
-  (`flask seed`, a script, a migration) call `invalidate()`, or run `flask invalidate-cache`.
+- Every successful write (POST, PATCH, PUT, DELETE) through a blueprint starts a new generation
+  of that blueprint's name. A key holds the generations of its blueprint and of those it
+  embeds, so the next read after a write sees it immediately, in every resource that shows
+  what was written. Writes made outside the API (`flask seed`, a script, a migration) call
+  `invalidate()`, or run `flask invalidate-cache`.
 - Where the entries and the generation live is the backend's part, in
   caching_{{ cookiecutter.cache_backend }}.py. This module uses only its `cache` (the
-  Flask-Caching object), `configure(app)`, `current_generation()`, `read(key)`,
-  `write(key, value)` and `bump()`.
+  Flask-Caching object), `configure(app)`, `current_generation(names)`, `read(key)`,
+  `write(key, value)` and `bump(name)`.
 """
 
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from flask import Blueprint
 from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import g
 from flask import request
 from flask import request_finished
+from flask.blueprints import BlueprintSetupState
 
 from .caching_{{ cookiecutter.cache_backend }} import bump
 from .caching_{{ cookiecutter.cache_backend }} import cache as cache  # re-exported: the app's Cache
@@ -36,6 +42,7 @@ WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["cached_blueprints"] = {}
     configure(app)
     cache.init_app(app)
     app.before_request(_serve_from_cache)
@@ -43,18 +50,34 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(invalidate_cache)
 
 
-def invalidate() -> bool:
-    """Make every cached answer stale: call it, inside an app context, after writing to the
-    database other than through the API (`flask invalidate-cache` does). It starts a new
-    generation, which every key holds, and returns whether it could: bump() in
+def cached(blueprint: Blueprint, *embeds: str) -> Blueprint:
+    """Serve the successful GETs of `blueprint` from the cache. Its own writes make them stale,
+    and so do the writes through each blueprint named in `embeds`: the resources its answers
+    hold. Call it once, where the blueprint is made, before the app registers it."""
+
+    def declare(state: BlueprintSetupState) -> None:
+        state.app.extensions["cached_blueprints"][blueprint.name] = (blueprint.name, *embeds)
+
+    blueprint.record_once(declare)
+    return blueprint
+
+
+def invalidate(*names: str) -> bool:
+    """Make cached answers stale: call it, inside an app context, after writing to the database
+    other than through the API (`flask invalidate-cache` does). With blueprint names, only the
+    answers that show their resources; without, every answer. It starts a new generation, which
+    the keys hold, and returns whether it could: bump() in
     caching_{{ cookiecutter.cache_backend }}.py says which processes see it, and when it cannot."""
-    return bump()
+    if not names:
+        return bump()
+    return all([bump(name) for name in names])
 
 
 def _serve_from_cache() -> Response | None:
-    if request.blueprint != "users" or request.method not in ("GET", "HEAD"):
+    names = current_app.extensions["cached_blueprints"].get(request.blueprint)
+    if names is None or request.method not in ("GET", "HEAD"):
         return None
-    generation = current_generation()
+    generation = current_generation(names)
     if generation is None:  # the store does not answer: served from the database
         return None
     key = _key(generation)
@@ -67,10 +90,10 @@ def _serve_from_cache() -> Response | None:
 
 
 def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None:
-    if request.blueprint != "users":
+    if request.blueprint is None:
         return
     if request.method in WRITE_METHODS and response.status_code < 400:
-        invalidate()
+        bump(request.blueprint)
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
         # Never the Access-Control-* headers: they depend on the Origin, which the key leaves
         # out, and cors.py adds them to every answer, a hit included.
@@ -92,9 +115,9 @@ def _key(generation: str) -> str:
     query = b"&".join(parameters).decode("latin-1")
 {%- if cookiecutter.use_compression %}
     encoding = request.environ.get("HTTP_ACCEPT_ENCODING", "").replace(" ", "").lower()
-    return f"users:{generation}:{request.path}?{query}#{encoding}"
+    return f"{request.blueprint}:{generation}:{request.path}?{query}#{encoding}"
 {%- else %}
-    return f"users:{generation}:{request.path}?{query}"
+    return f"{request.blueprint}:{generation}:{request.path}?{query}"
 {%- endif %}
 
 

@@ -8,8 +8,8 @@ could not invalidate it). The keys also carry the run_id of the Redis process: e
 a restarted Redis reloads from disk are never served, not even by a worker that missed the
 outage.
 
-What caching.py uses: `cache`, `configure(app)`, `current_generation()`, `read(key)`,
-`write(key, value)`, `bump()` and the `invalidate-cache` command; health.py uses `ping()`,
+What caching.py uses: `cache`, `configure(app)`, `current_generation(names)`, `read(key)`,
+`write(key, value)`, `bump(name)` and the `invalidate-cache` command; health.py uses `ping()`,
 commands.py `invalidate_after_command()`.
 """
 
@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import ResponseError
 
 cache = Cache()
-GENERATION_KEY = "users:generation"
+GENERATION_KEY = "generation"  # every answer's; a blueprint's is "generation:<name>"
 REDIS_ERRORS = (RedisError, OSError)
 
 logger = logging.getLogger(__name__)
@@ -43,23 +43,26 @@ def configure(app: Flask) -> None:
     app.extensions["redis_health"] = RedisHealth(app.config["CACHE_RETRY_AFTER"])
 
 
-def current_generation() -> str | None:
-    """The current generation; None when Redis does not answer (or failed less than
-    CACHE_RETRY_AFTER seconds ago). A new one when the key is gone (evicted, or Redis flushed):
-    falling back to a fixed value would revive entries stored before the first write. It is
-    read first, so that a reconnection it causes has updated the run_id that comes with it."""
+def current_generation(names: tuple[str, ...]) -> str | None:
+    """The generation of every answer and those of the blueprints `names`, read at once; None
+    when Redis does not answer (or failed less than CACHE_RETRY_AFTER seconds ago). A new one
+    for each key that is gone (evicted, or Redis flushed): falling back to a fixed value would
+    revive entries stored before the first write. They are read first, so that a reconnection
+    it causes has updated the run_id that comes with them."""
     health = current_app.extensions["redis_health"]
     if not health.available():
         return None
+    keys = [GENERATION_KEY, *(f"{GENERATION_KEY}:{name}" for name in names)]
     try:
-        generation = cache.get(GENERATION_KEY)
-        if generation is None:
-            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # SET NX: one winner
-            generation = cache.get(GENERATION_KEY)
+        generations = cache.get_many(*keys)
+        for index, generation in enumerate(generations):
+            if generation is None:
+                cache.add(keys[index], uuid.uuid4().hex, timeout=0)  # SET NX: one winner
+                generations[index] = cache.get(keys[index])
     except REDIS_ERRORS:
         health.failed()
         return None
-    return f"{RedisProcess.run_id}.{generation}"
+    return ".".join([RedisProcess.run_id, *generations])
 
 
 def read(key: str) -> Any:
@@ -85,15 +88,17 @@ def write(key: str, value: Any, timeout: int | None = None) -> bool:
     return True
 
 
-def bump() -> bool:
-    """A new generation in Redis, which every key of every worker holds.
+def bump(name: str | None = None) -> bool:
+    """A new generation in Redis of blueprint `name` (without one, of every answer), which the
+    keys of every worker hold.
 
     False when Redis does not answer (or failed less than CACHE_RETRY_AFTER seconds ago):
     nothing was invalidated then. Workers that find Redis down too serve from the database,
     and start a fresh generation once it answers again; a worker that still reaches it serves
     its entries until they expire (CACHE_DEFAULT_TIMEOUT), unless this is called again once
     Redis answers."""
-    return write(GENERATION_KEY, uuid.uuid4().hex, timeout=0)  # kept forever
+    key = GENERATION_KEY if name is None else f"{GENERATION_KEY}:{name}"
+    return write(key, uuid.uuid4().hex, timeout=0)  # kept forever
 
 
 @click.command("invalidate-cache")

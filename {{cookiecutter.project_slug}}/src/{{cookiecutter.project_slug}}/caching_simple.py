@@ -1,19 +1,20 @@
-"""The response cache's backend (caching.py): a SimpleCache in each process's memory, with a
-generation that every worker shares.
+"""The response cache's backend (caching.py): a SimpleCache in each process's memory, with
+generations that every worker shares.
 
-The cache is a SimpleCache in each process's memory, but the generation is shared by every
-worker of a gunicorn master (a 16-byte file they all map, CACHE_GENERATION_FILE, which
+The cache is a SimpleCache in each process's memory, but the generations are shared by every
+worker of a gunicorn master (a 4 KiB file they all map, CACHE_GENERATION_FILE, which
 gunicorn.conf.py makes): a write through one worker invalidates the caches of all. A `flask`
 command reaches them when it is given the same CACHE_GENERATION_FILE.
 
-What caching.py uses: `cache`, `configure(app)`, `current_generation()`, `read(key)`,
-`write(key, value)`, `bump()` and the `invalidate-cache` command; commands.py uses
+What caching.py uses: `cache`, `configure(app)`, `current_generation(names)`, `read(key)`,
+`write(key, value)`, `bump(name)` and the `invalidate-cache` command; commands.py uses
 `invalidate_after_command()`.
 """
 
 import mmap
 import os
 import secrets
+import zlib
 from typing import Any
 
 import click
@@ -26,14 +27,15 @@ cache = Cache()
 
 
 def configure(app: Flask) -> None:
-    """A SimpleCache, before cache.init_app reads the settings, and the shared generation."""
+    """A SimpleCache, before cache.init_app reads the settings, and the shared generations."""
     app.config.setdefault("CACHE_TYPE", "SimpleCache")
-    app.extensions["users_cache_generation"] = Generation(app.config["CACHE_GENERATION_FILE"])
+    app.extensions["cache_generations"] = Generations(app.config["CACHE_GENERATION_FILE"])
 
 
-def current_generation() -> str:
-    generation: Generation = current_app.extensions["users_cache_generation"]
-    return generation.value
+def current_generation(names: tuple[str, ...]) -> str:
+    """The generation of every answer (bumped by `invalidate()`) and those of `names`."""
+    generations: Generations = current_app.extensions["cache_generations"]
+    return generations.value(names)
 
 
 def read(key: str) -> Any:
@@ -45,12 +47,12 @@ def write(key: str, value: Any) -> None:
     cache.set(key, value)
 
 
-def bump() -> bool:
-    """A new generation, which every key holds, in this process and in every process that maps
-    the same CACHE_GENERATION_FILE: the gunicorn workers, when they were started with it.
-    Without that file, the generation is this process's own (and that of the processes it
-    forks). Always True: memory cannot fail to answer."""
-    current_app.extensions["users_cache_generation"].bump()
+def bump(name: str | None = None) -> bool:
+    """A new generation of blueprint `name` (of every answer without one), in this process and
+    in every process that maps the same CACHE_GENERATION_FILE: the gunicorn workers, when they
+    were started with it. Without that file, the generations are this process's own (and those
+    of the processes it forks). Always True: memory cannot fail to answer."""
+    current_app.extensions["cache_generations"].bump(name)
     return True
 
 
@@ -72,15 +74,18 @@ def invalidate_after_command(_what: str) -> None:
     bump()
 
 
-class Generation:
-    """The cache generation, in memory shared by every worker, so that a write through one of
+class Generations:
+    """The cache generations, in memory shared by every worker, so that a write through one of
     them invalidates the caches of all: the file `path` mapped by each (gunicorn.conf.py makes
-    one for its workers; given one, the first process to map it makes it), else an anonymous
-    mapping, which the processes forked after it share (the workers of a preloaded app). It
-    lives beside the SimpleCache, not in it: the cache evicts the entries that expire first
-    once it is full, and one kept forever goes first."""
+    one for its workers; given one, the first process to map it makes it, or grows it), else an
+    anonymous mapping, which the processes forked after it share (the workers of a preloaded
+    app). Slot 0 is every answer's; a blueprint's name picks one of the others by its CRC-32
+    (two names that share a slot only invalidate each other's answers more often). It lives
+    beside the SimpleCache, not in it: the cache evicts the entries that expire first once it
+    is full, and one kept forever goes first."""
 
-    SIZE = 16
+    SLOT = 16
+    SIZE = 256 * SLOT  # a page
 
     def __init__(self, path: str | None = None) -> None:
         if path is None:
@@ -94,11 +99,16 @@ class Generation:
         finally:
             os.close(descriptor)
 
-    @property
-    def value(self) -> str:
-        return self._memory[:].hex()
+    def value(self, names: tuple[str, ...]) -> str:
+        memory = self._memory
+        return ".".join(memory[start : start + self.SLOT].hex() for start in self._slots(names))
 
-    def bump(self) -> None:
+    def bump(self, name: str | None = None) -> None:
         """A new generation. A reader racing this write may see a mix of old and new bytes:
         a generation no one uses, so a miss, never a stale hit."""
-        self._memory[:] = secrets.token_bytes(self.SIZE)
+        start = self._slots((name,))[-1] if name is not None else 0
+        self._memory[start : start + self.SLOT] = secrets.token_bytes(self.SLOT)
+
+    def _slots(self, names: tuple[str, ...]) -> list[int]:
+        count = self.SIZE // self.SLOT - 1
+        return [0, *(self.SLOT * (1 + zlib.crc32(name.encode()) % count) for name in names)]

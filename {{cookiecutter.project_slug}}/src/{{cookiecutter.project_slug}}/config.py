@@ -12,6 +12,7 @@ from .{{ cookiecutter.database }} import default_database_url
 MIB = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 # An origin as a browser sends it: scheme://host[:port], no path, no trailing slash, no wildcard.
 ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[a-z0-9.-]+(:[0-9]{1,5})?", re.IGNORECASE)
 {%- if cookiecutter.use_pagination %}
@@ -38,6 +39,7 @@ def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dic
         "LOG_FORMAT": _choice(environ, "LOG_FORMAT", "text", LOG_FORMATS),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", MIB),
         "CORS_ORIGINS": _origins(environ, "CORS_ORIGINS"),
+        "API_DOCS": _flag(environ, "API_DOCS"),  # None: docs.py decides by how the app runs
 {%- if cookiecutter.use_connection_pooling %}
         "DB_POOL_SIZE": _int(environ, "DB_POOL_SIZE", 5),
         "DB_MAX_OVERFLOW": _int(environ, "DB_MAX_OVERFLOW", 10, minimum=0),
@@ -81,6 +83,16 @@ def _int(
     if value > maximum:
         raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool | None:
+    """true/false (also 1/0, yes/no, on/off, any case); None when unset or empty."""
+    value = environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in TRUE or value in FALSE:
+        return value in TRUE
+    raise ConfigError(f"{name} must be true or false, got {environ[name]!r}")
 
 
 def _origins(environ: Mapping[str, str], name: str) -> list[str]:

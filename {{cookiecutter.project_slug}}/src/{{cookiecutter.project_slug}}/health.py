@@ -11,19 +11,34 @@ from . import caching_redis
 from .db import get_engine
 from .db import schema_state
 from .errors import INIT_DB
-from .{{ cookiecutter.database }} import database_error_reason
+from .openapi import operation
+{%- if cookiecutter.database == "postgresql" %}
+from .postgresql import database_error_reason
+{%- endif %}
+from .schemas import Health
+from .schemas import Readiness
+{%- if cookiecutter.database == "sqlite" %}
+from .sqlite import database_error_reason
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation("getHealth", "Liveness: the process answers", {200: Health}, database=False)
 def healthz() -> dict[str, str]:
     """The process is up; touches nothing else."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@operation(
+    "getReadiness",
+    "Readiness: the database answers and its schema is up to date",
+    {200: Readiness, 503: Readiness},
+    database=False,
+)
 def readyz() -> tuple[dict[str, Any], int]:
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
     """Ready when the database answers with its schema migrated. Redis is reported but not

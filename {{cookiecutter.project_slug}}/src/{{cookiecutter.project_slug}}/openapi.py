@@ -1,23 +1,32 @@
 """The API's OpenAPI 3.1 description, at /openapi.json.
 
-Request bodies and responses are the msgspec Structs of `schemas.py`, the very types that
-validate requests, so the description cannot drift from the code. Every status an operation
-can answer is listed, with its JSON error shape."""
+Each view describes itself with `@operation(...)`: its summary, and the msgspec Structs of
+`schemas.py` it answers with and reads, the very types that validate requests, so the
+description cannot drift from the code. The paths, their parameters and the tags (one per
+blueprint, described by its module's docstring) come from the app's routes. Every status an
+operation can answer is listed, with its JSON error shape."""
 
+import re
+import sys
+from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
+from typing import NamedTuple
+from typing import TypeVar
 
 import msgspec
 from flask import Blueprint
+from flask import Flask
 from flask import current_app
-
-from . import schemas
-from .models import MAX_ID
-{%- if cookiecutter.use_pagination %}
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Rule
+{% if cookiecutter.use_pagination %}
 from .pagination import per_page_parameter
 from .pagination_{{ cookiecutter.pagination_style }} import PAGE_PARAMETER
 {%- endif %}
+from .schemas import Error
 
-bp = Blueprint("openapi", __name__)
+bp = Blueprint("meta", __name__)
 REF = "#/components/schemas/{name}"
 
 DESCRIPTION = """\
@@ -39,31 +48,8 @@ INFO = {
     "license": {"name": "{{ cookiecutter.open_source_license }}", "identifier": "{{ cookiecutter.open_source_license }}"},
 {%- endif %}
 }
-SCHEMAS = [
-    schemas.UserCreate,
-    schemas.UserUpdate,
-    schemas.AddressCreate,
-    schemas.User,
-{%- if cookiecutter.use_pagination %}
-    schemas.UserPage,
-{%- else %}
-    schemas.UserList,
-{%- endif %}
-    schemas.Address,
-    schemas.AddressList,
-    schemas.Error,
-    schemas.Health,
-    schemas.Readiness,
-]
-TAGS = [
-    {"name": "users", "description": "Users and their addresses"},
-    {"name": "health", "description": "Probes for load balancers and orchestrators"},
-    {"name": "meta", "description": "This description of the API"},
-]
 ERRORS = {
     400: "Malformed request: a body that is not JSON, or a query parameter out of range",
-    404: "No such user",
-    409: "The email belongs to another user, or the user already has the most addresses allowed",
     413: "The body is larger than MAX_CONTENT_LENGTH",
 {%- if cookiecutter.use_compression %}
     406: "Accept-Encoding excludes every coding this service sends (br, zstd, gzip, identity)",
@@ -73,7 +59,7 @@ ERRORS = {
     503: "The database does not answer or is not initialised; retry after Retry-After seconds",
 }
 SUCCESS = {200: "Success", 201: "Created", 204: "Deleted"}
-WRITE_ERRORS = dict.fromkeys((400, 413, 415, 422), "Error")  # any body the API decodes
+WRITE_ERRORS = (400, 413, 415, 422)  # any body the API decodes
 HEADERS = {
     "X-Request-ID": {
         "description": "The request's id, as sent (when short and plain) or made by the server",
@@ -91,129 +77,157 @@ HEADERS = {
         "schema": {"type": "string", "format": "uri-reference"},
     },
 }
+METHODS = ("get", "post", "put", "patch", "delete")  # in the order the document lists them
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class Operation(NamedTuple):
+    """What `@operation` says of a view function or method."""
+
+    operation_id: str
+    summary: str
+    # status -> the type of its body (None: no body), or, for an error, when it happens
+    responses: Mapping[int, Any]
+    body: type[msgspec.Struct] | None
+    location: bool
+    database: bool
+{%- if cookiecutter.use_pagination %}
+    paginated: bool
+{%- endif %}
+
+
+OPERATIONS: dict[Callable[..., Any], Operation] = {}
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    responses: Mapping[int, Any],
+    *,
+    body: type[msgspec.Struct] | None = None,
+    location: bool = False,
+    database: bool = True,
+{%- if cookiecutter.use_pagination %}
+    paginated: bool = False,
+{%- endif %}
+) -> Callable[[View], View]:
+    """Describe the view below in /openapi.json. `responses` maps each status to the type of its
+    body (None: no body), or, for an error, to a sentence saying when it happens. Added for you:
+    - the errors of decoding a `body`;
+    - a 503 (with Retry-After) when the view uses the `database`;
+{%- if cookiecutter.use_compression %}
+    - a 406 (compression.py);
+{%- endif %}
+{%- if cookiecutter.use_pagination %}
+    - the page's parameters, and their 400, when it is `paginated`;
+{%- endif %}
+    - `Location` on the 201 when it sends one (`location`)."""
+    described = Operation(
+        operation_id,
+        summary,
+        responses,
+        body,
+        location,
+        database,
+{%- if cookiecutter.use_pagination %}
+        paginated,
+{%- endif %}
+    )
+
+    def describe(view: View) -> View:
+        OPERATIONS[view] = described
+        return view
+
+    return describe
 
 
 @bp.get("/openapi.json")
+@operation("getOpenAPI", "This description (OpenAPI 3.1)", {200: dict[str, Any]}, database=False)
 def openapi_json() -> dict[str, Any]:
     document = current_app.extensions.get("openapi")
     if document is None:
-        document = current_app.extensions["openapi"] = build(current_app.config)
+        document = current_app.extensions["openapi"] = build(current_app)
     return document
 
 
-def build(config: dict[str, Any]) -> dict[str, Any]:
-    """The description of this app, with its configured limits."""
-    _, components = msgspec.json.schema_components(SCHEMAS, ref_template=REF)
-    user_id = {
-        "name": "user_id",
-        "in": "path",
-        "required": True,
-        "description": "A user's id",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-    }
+def build(app: Flask) -> dict[str, Any]:
+    """The description of `app`'s described routes, with its configured limits."""
+    paths: dict[str, dict[str, Any]] = {}
+    tags: dict[str, str] = {}
+    types: set[Any] = {Error}
+    for rule in app.url_map.iter_rules():
+        tag = rule.endpoint.rpartition(".")[0]  # the blueprint's name
+        item = _path_item(app, rule, tag, types)
+        if item:
+            tags[tag] = _first_line(sys.modules[app.blueprints[tag].import_name].__doc__)
+            paths.setdefault(_openapi_path(rule), {}).update(item)
+    structs = sorted((t for t in types if _is_struct(t)), key=lambda t: t.__name__)
+    _, components = msgspec.json.schema_components(structs, ref_template=REF)
     return {
         "openapi": "3.1.0",
         "info": INFO,
         "servers": [{"url": "/", "description": "The server that serves this description"}],
         "security": [],  # no authentication: add a scheme here when the API gets one
-        "tags": TAGS,
-        "paths": {
-            "/healthz": {
-                "get": _operation(
-                    "getHealth",
-                    "health",
-                    "Liveness: the process answers",
-                    {200: "Health"},
-                    database=False,
-                )
-            },
-            "/readyz": {
-                "get": _operation(
-                    "getReadiness",
-                    "health",
-                    "Readiness: the database answers and its schema is up to date",
-                    {200: "Readiness", 503: "Readiness"},
-                    database=False,
-                )
-            },
-            "/api/users": {
-                "get": _operation(
-                    "listUsers",
-                    "users",
-{%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
-                    "A page of users in id order, with their addresses; follow `next_cursor`",
-                    {200: "UserPage", 400: "Error"},
-                    parameters=[per_page_parameter(config), PAGE_PARAMETER],
-{%- elif cookiecutter.use_pagination %}
-                    "A page of users in id order, with their addresses",
-                    {200: "UserPage", 400: "Error"},
-                    parameters=[per_page_parameter(config), PAGE_PARAMETER],
-{%- else %}
-                    "Every user in id order, with their addresses",
-                    {200: "UserList"},
-{%- endif %}
-                ),
-                "post": _operation(
-                    "createUser",
-                    "users",
-                    "Create a user",
-                    {201: "User", 409: "Error", **WRITE_ERRORS},
-                    body="UserCreate",
-                    location=True,
-                ),
-            },
-            "/api/users/{user_id}": {
-                "parameters": [user_id],
-                "get": _operation(
-                    "getUser", "users", "A user with its addresses", {200: "User", 404: "Error"}
-                ),
-                "patch": _operation(
-                    "updateUser",
-                    "users",
-                    "Change a user's name and/or email",
-                    {200: "User", 404: "Error", 409: "Error", **WRITE_ERRORS},
-                    body="UserUpdate",
-                ),
-                "delete": _operation(
-                    "deleteUser",
-                    "users",
-                    "Delete a user and its addresses",
-                    {204: None, 404: "Error"},
-                ),
-            },
-            "/api/users/{user_id}/addresses": {
-                "parameters": [user_id],
-                "get": _operation(
-                    "listAddresses",
-                    "users",
-                    "A user's addresses",
-                    {200: "AddressList", 404: "Error"},
-                ),
-                "post": _operation(
-                    "createAddress",
-                    "users",
-                    "Add an address to a user",
-                    {201: "Address", 404: "Error", 409: "Error", **WRITE_ERRORS},
-                    body="AddressCreate",
-                ),
-            },
-            "/openapi.json": {
-                "get": _operation(
-                    "getOpenAPI",
-                    "meta",
-                    "This description (OpenAPI 3.1)",
-                    {200: "OpenAPI"},
-                    database=False,
-                )
-            },
-        },
+        "tags": [{"name": name, "description": text} for name, text in tags.items()],
+        "paths": paths,
         "components": {"schemas": _ecma_patterns(components), "headers": HEADERS},
     }
 
 
-def _content(name: str) -> dict[str, Any]:
-    schema = {"type": "object"} if name == "OpenAPI" else {"$ref": REF.format(name=name)}
-    return {"application/json": {"schema": schema}}
+def _path_item(app: Flask, rule: Rule, tag: str, types: set[Any]) -> dict[str, Any]:
+    """The described operations of `rule` (and its path parameters), by method."""
+    view = app.view_functions[rule.endpoint]
+    view_class = getattr(view, "view_class", None)
+    item: dict[str, Any] = {}
+    for method in METHODS:
+        if method.upper() not in (rule.methods or ()):
+            continue
+        function = getattr(view_class, method, None) if view_class else view
+        described = OPERATIONS.get(function) if function else None
+        if described is not None:
+            item[method] = _operation(described, tag, app.config, types)
+    if item and rule.arguments:
+        item = {"parameters": _path_parameters(rule), **item}
+    return item
+
+
+def _openapi_path(rule: Rule) -> str:
+    return re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule.rule)
+
+
+def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
+    """The path's variables; a number's bounds are its converter's."""
+    parameters = []
+    for name, converter in rule._converters.items():  # no public accessor
+        schema: dict[str, Any] = {"type": "string"}
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer", "minimum": converter.min, "maximum": converter.max}
+        described = name.removesuffix("_id").replace("_", " ")
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": f"A {described}'s id" if name.endswith("_id") else described,
+                "schema": {key: value for key, value in schema.items() if value is not None},
+            }
+        )
+    return parameters
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().partition("\n")[0].rstrip(".")
+
+
+def _is_struct(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
+
+
+def _content(kind: Any) -> dict[str, Any]:
+    """A body of type `kind`: a Struct by reference, anything else inline."""
+    if _is_struct(kind):
+        return {"application/json": {"schema": {"$ref": REF.format(name=kind.__name__)}}}
+    return {"application/json": {"schema": msgspec.json.schema(kind)}}
 
 
 def _header(name: str) -> dict[str, str]:
@@ -221,48 +235,55 @@ def _header(name: str) -> dict[str, str]:
 
 
 def _operation(
-    operation_id: str,
-    tag: str,
-    summary: str,
-    responses: dict[int, str | None],
-    *,
-    parameters: list[dict[str, Any]] | None = None,
-    body: str | None = None,
-    database: bool = True,
-    location: bool = False,
+    described: Operation, tag: str, config: Mapping[str, Any], types: set[Any]
 ) -> dict[str, Any]:
-    """An operation with these responses (status -> schema name); one that reads or writes the
-    database may also answer 503. Every response carries X-Request-ID; a 201 its Location when
-    the created resource has a URL of its own (`location`)."""
-    if database:
-        responses = {**responses, 503: "Error"}
-{%- if cookiecutter.use_compression %}
-    responses = {**responses, 406: "Error"}  # any operation may be a 406 (compression.py)
-{%- endif %}
+    """The operation with every response it may give (see `operation`); the types of its bodies
+    are added to `types`."""
     operation: dict[str, Any] = {
-        "operationId": operation_id,
+        "operationId": described.operation_id,
         "tags": [tag],
-        "summary": summary,
+        "summary": described.summary,
         "responses": {},
     }
-    for status, schema in sorted(responses.items()):
-        description = ERRORS[status] if schema == "Error" else SUCCESS.get(status, "Not ready")
-        response: dict[str, Any] = {
-            "description": description,
-            "headers": {"X-Request-ID": _header("X-Request-ID")},
-        }
-        if schema is not None:
-            response["content"] = _content(schema)
-        if status == 201 and location:
+    for status, kind in sorted(_responses(described).items()):
+        response: dict[str, Any] = {"headers": {"X-Request-ID": _header("X-Request-ID")}}
+        if isinstance(kind, str):  # an error: when it happens
+            response = {"description": kind, **response, "content": _content(Error)}
+        else:
+            response = {"description": SUCCESS.get(status, "Not ready"), **response}
+            if kind is not None:
+                response["content"] = _content(kind)
+                types.add(kind)
+        if status == 201 and described.location:
             response["headers"]["Location"] = _header("Location")
-        if status == 503 and database:
+        if status == 503 and described.database:
             response["headers"]["Retry-After"] = _header("Retry-After")
         operation["responses"][str(status)] = response
-    if parameters:
-        operation["parameters"] = parameters
-    if body:
-        operation["requestBody"] = {"required": True, "content": _content(body)}
+{%- if cookiecutter.use_pagination %}
+    if described.paginated:
+        operation["parameters"] = [per_page_parameter(config), PAGE_PARAMETER]
+{%- endif %}
+    if described.body is not None:
+        operation["requestBody"] = {"required": True, "content": _content(described.body)}
+        types.add(described.body)
     return operation
+
+
+def _responses(described: Operation) -> dict[int, Any]:
+    """The view's own responses, and the ones every view of its kind may give."""
+    added: list[int] = []
+    if described.body is not None:
+        added += WRITE_ERRORS
+{%- if cookiecutter.use_pagination %}
+    if described.paginated:
+        added.append(400)
+{%- endif %}
+    if described.database:
+        added.append(503)
+{%- if cookiecutter.use_compression %}
+    added.append(406)  # any operation may be a 406 (compression.py)
+{%- endif %}
+    return {**{status: ERRORS[status] for status in added}, **described.responses}
 
 
 def _ecma_patterns(schema: Any) -> Any:

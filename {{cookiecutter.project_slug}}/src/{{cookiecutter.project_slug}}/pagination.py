@@ -33,6 +33,6 @@ def per_page_parameter(config: Mapping[str, Any]) -> dict[str, Any]:
         "name": "per_page",
         "in": "query",
         "required": False,
-        "description": "How many users a page holds at most",
+        "description": "How many items a page holds at most",
         "schema": {"type": "integer", "minimum": 1, **limits},
     }

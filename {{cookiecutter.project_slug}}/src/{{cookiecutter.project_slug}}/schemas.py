@@ -84,18 +84,28 @@ class User(msgspec.Struct):
 {%- if cookiecutter.use_pagination and cookiecutter.pagination_style == "cursor" %}
 
 
-class UserPage(msgspec.Struct):
-    items: list[User]
+class Page(msgspec.Struct):
+    """What every page holds besides its `items`: a subclass declares them."""
+
     next_cursor: str | None  # null on the last page
+
+
+class UserPage(Page):
+    items: list[User]
 {%- elif cookiecutter.use_pagination %}
 
 
-class UserPage(msgspec.Struct):
-    items: list[User]
+class Page(msgspec.Struct):
+    """What every page holds besides its `items`: a subclass declares them."""
+
     page: int
     per_page: int
     total: int
     pages: int
+
+
+class UserPage(Page):
+    items: list[User]
 {%- else %}
 
 

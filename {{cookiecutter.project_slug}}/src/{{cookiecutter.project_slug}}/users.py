@@ -33,7 +33,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
-
+{% if cookiecutter.use_caching %}
+from .caching import cached
+{%- endif %}
 from .db import get_session
 from .errors import ValidationFailed
 from .models import ADDRESSES_MAX
@@ -41,18 +43,32 @@ from .models import EMAIL_MAX
 from .models import MAX_ID
 from .models import Address
 from .models import User
+from .openapi import operation
 {%- if cookiecutter.use_pagination %}
 from .pagination_{{ cookiecutter.pagination_style }} import paginate
 {%- endif %}
+from .schemas import Address as AddressOut
 from .schemas import AddressCreate
+from .schemas import AddressList
+from .schemas import User as UserOut
 from .schemas import UserCreate
+{%- if cookiecutter.use_pagination %}
+from .schemas import UserPage
+{%- else %}
+from .schemas import UserList
+{%- endif %}
 from .schemas import UserUpdate
 from .schemas import address_to_dict
 from .schemas import user_to_dict
 from .validation import json_body
 
 bp = Blueprint("users", __name__, url_prefix="/api/users")
+{%- if cookiecutter.use_caching %}
+cached(bp)
+{%- endif %}
 DUPLICATE_EMAIL = "A user with this email already exists."
+NO_USER = "No such user"
+TAKEN = "The email belongs to another user"
 
 
 class IdConverter(IntegerConverter):
@@ -70,13 +86,28 @@ def _register_converter(state: BlueprintSetupState) -> None:
 
 
 class UserCollection(MethodView):
-    def get(self) -> dict[str, Any]:
 {%- if cookiecutter.use_pagination %}
+    @operation(
+        "listUsers",
+{%- if cookiecutter.pagination_style == "cursor" %}
+        "A page of users in id order, with their addresses; follow `next_cursor`",
+{%- else %}
+        "A page of users in id order, with their addresses",
+{%- endif %}
+        {200: UserPage},
+        paginated=True,
+    )
+    def get(self) -> dict[str, Any]:
         return paginate(LIST_QUERY, key=User.id, serialize=_users_to_dicts)
 {%- else %}
+    @operation("listUsers", "Every user in id order, with their addresses", {200: UserList})
+    def get(self) -> dict[str, Any]:
         return {"items": _users_to_dicts(get_session().execute(LIST_QUERY.order_by(User.id)).all())}
 {%- endif %}
 
+    @operation(
+        "createUser", "Create a user", {201: UserOut, 409: TAKEN}, body=UserCreate, location=True
+    )
     def post(self) -> tuple[dict[str, Any], int, dict[str, str]]:
         body = json_body(UserCreate)
         user = User(name=body.name, email=_normalized_email(body.email), addresses=[])
@@ -85,9 +116,16 @@ class UserCollection(MethodView):
 
 
 class UserItem(MethodView):
+    @operation("getUser", "A user with its addresses", {200: UserOut, 404: NO_USER})
     def get(self, user_id: int) -> dict[str, Any]:
         return user_to_dict(_get_user(user_id))
 
+    @operation(
+        "updateUser",
+        "Change a user's name and/or email",
+        {200: UserOut, 404: NO_USER, 409: TAKEN},
+        body=UserUpdate,
+    )
     def patch(self, user_id: int) -> dict[str, Any]:
         body = json_body(UserUpdate)
         user = _get_user(user_id)
@@ -98,6 +136,7 @@ class UserItem(MethodView):
         _commit(user, Conflict(DUPLICATE_EMAIL))
         return user_to_dict(user)
 
+    @operation("deleteUser", "Delete a user and its addresses", {204: None, 404: NO_USER})
     def delete(self, user_id: int) -> Response:
         # One statement: the database deletes the addresses (ON DELETE CASCADE). Deleted
         # meanwhile by another request, the user is a 404, as it would be a moment later.
@@ -113,9 +152,16 @@ class UserItem(MethodView):
 
 
 class AddressCollection(MethodView):
+    @operation("listAddresses", "A user's addresses", {200: AddressList, 404: NO_USER})
     def get(self, user_id: int) -> dict[str, Any]:
         return {"items": [address_to_dict(address) for address in _get_user(user_id).addresses]}
 
+    @operation(
+        "createAddress",
+        "Add an address to a user",
+        {201: AddressOut, 404: NO_USER, 409: f"The user already has {ADDRESSES_MAX} addresses"},
+        body=AddressCreate,
+    )
     def post(self, user_id: int) -> tuple[dict[str, Any], int]:
         body = json_body(AddressCreate)
         user = _get_user(user_id)

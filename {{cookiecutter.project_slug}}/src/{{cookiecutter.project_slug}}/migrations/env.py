@@ -12,10 +12,10 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 from sqlalchemy import TypeDecorator
 
-# models.py declares every table on Base.metadata, which autogenerate compares.
+# The package imports every module that declares a model (models.py, a resource's own): their
+# tables are on db.Base.metadata, which autogenerate compares.
 from {{ cookiecutter.project_slug }} import create_app
 from {{ cookiecutter.project_slug }} import db
-from {{ cookiecutter.project_slug }}.models import Base
 
 
 def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
@@ -29,7 +29,7 @@ def render_item(kind: str, item: Any, _autogen_context: AutogenContext) -> str |
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=db.Base.metadata,
         render_item=render_item,
 {%- if cookiecutter.database == "sqlite" %}
         # SQLite alters a table by copying it, and needs the names of its constraints for that
@@ -42,7 +42,7 @@ def run_migrations(connection: Connection) -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=create_app().config["DATABASE_URL"], target_metadata=Base.metadata)
+    context.configure(url=create_app().config["DATABASE_URL"], target_metadata=db.Base.metadata)
     with context.begin_transaction():
         context.run_migrations()
 elif (shared := context.config.attributes.get("connection")) is not None:
