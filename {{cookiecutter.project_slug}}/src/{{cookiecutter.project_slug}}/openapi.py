@@ -20,6 +20,7 @@ from flask import Flask
 from flask import current_app
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Rule
+from werkzeug.routing import parse_converter_args
 {% if cookiecutter.use_pagination %}
 from .pagination import per_page_parameter
 from .pagination_{{ cookiecutter.pagination_style }} import PAGE_PARAMETER
@@ -28,6 +29,11 @@ from .schemas import Error
 
 bp = Blueprint("meta", __name__)
 REF = "#/components/schemas/{name}"
+# A variable of a route, `<name>` or `<converter(arguments):name>`, as werkzeug parses it.
+VARIABLE = re.compile(
+    r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<arguments>.*?)\))?:)?"
+    r"(?P<variable>[a-zA-Z_][a-zA-Z0-9_]*)>"
+)
 
 DESCRIPTION = """\
 Errors are JSON: `{"error": "<short-name>", "message": "<sentence>"}`, plus `details` naming
@@ -192,13 +198,17 @@ def _path_item(app: Flask, rule: Rule, tag: str, types: set[Any]) -> dict[str, A
 
 
 def _openapi_path(rule: Rule) -> str:
-    return re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule.rule)
+    return VARIABLE.sub(r"{\g<variable>}", rule.rule)
 
 
 def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
-    """The path's variables; a number's bounds are its converter's."""
+    """The path's variables; a number's bounds are its converter's, built again from the rule's
+    text with werkzeug's public parse_converter_args and Rule.get_converter (the rule keeps its
+    own converters in a private attribute)."""
     parameters = []
-    for name, converter in rule._converters.items():  # no public accessor
+    for variable in VARIABLE.finditer(rule.rule):
+        name, arguments = variable["variable"], parse_converter_args(variable["arguments"] or "")
+        converter = rule.get_converter(name, variable["converter"] or "default", *arguments)
         schema: dict[str, Any] = {"type": "string"}
         if isinstance(converter, IntegerConverter):
             schema = {"type": "integer", "minimum": converter.min, "maximum": converter.max}
