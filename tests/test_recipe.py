@@ -2,14 +2,16 @@
 Decimal price; each product belongs to a user and embeds its owner) is added to a baked project
 of the covering subset, touching only the places the recipe names (a new module, two lines of
 the app factory, a migration, a test module), from the files in tests/recipe/, rendered with the
-project's answers as the README renders its steps. The project then passes ruff and its suite
-with the products' tests, which prove for products what the project proves for users in that
+project's answers as the README renders its steps. The project then passes ruff, its own mypy
+--strict (`make typecheck`; one mypy cache for the module's projects) and its suite with the
+products' tests, which prove for products what the project proves for users in that
 combination; the fuzzing of /openapi.json covers the products' operations, at length
 (test_openapi_thorough.py) for them. The project's own slow tests (gunicorn, the thorough
 fuzzing of users) are left to the matrix, which runs them on the same combinations."""
 
 import ast
 import hashlib
+import itertools
 import re
 import shutil
 import subprocess
@@ -19,12 +21,13 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from tests.harness import bake, create_database, project_env
+from tests.harness import bake, create_database, mypy, project_env
 from tests.options import DEFAULTS, combo_id, covering_subset
 from tests.project_runner import run_project_tests
 
 RECIPE = Path(__file__).resolve().parent / "recipe"
 SUBSET = {combo_id(answers): answers for answers in covering_subset()}
+STAMPS = itertools.count(1_700_000_000)  # the mtime of each project's files, its own (mypy)
 # The recipe's edits of existing files: (file, the line it follows, the line it adds).
 EDITS = [
     ("src/{package}/__init__.py", "from . import openapi\n", "from . import products\n"),
@@ -143,23 +146,33 @@ def lint(project: Path) -> str:
 
 
 @pytest.mark.parametrize("key", list(SUBSET), ids=list(SUBSET))
-def test_a_resource_added_by_the_recipe_gets_every_technique(request, tmp_path, key):
+def test_a_resource_added_by_the_recipe_gets_every_technique(request, tmp_path, mypy_cache, key):
     answers = SUBSET[key]
     project = bake(answers, tmp_path, tries=1)
     add_products(project, answers)
     assert lint(project) == ""
+    assert mypy(project, mypy_cache, next(STAMPS)) == ""  # `make typecheck`, products included
     code, output = run_suite(request, project, key, "-k", "not slow or products")
     assert code == 0, output[-8000:]
 
 
 @pytest.mark.parametrize("key", list(SUBSET), ids=list(SUBSET))
-def test_without_the_sample_resource_the_project_passes_lint_and_its_suite(request, tmp_path, key):
+def test_without_the_sample_resource_the_project_passes_lint_and_its_suite(
+    request, tmp_path, mypy_cache, key
+):
     project = bake(SUBSET[key], tmp_path, tries=1)
     remove_sample(project)
     assert not (project / "src" / project.name / "users.py").exists()
     assert lint(project) == ""
+    assert mypy(project, mypy_cache, next(STAMPS)) == ""
     code, output = run_suite(request, project, key, "-m", "not slow")
     assert code == 0, output[-8000:]
+
+
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory) -> Path:
+    """One mypy cache for the module's projects: the libraries are analysed for the first."""
+    return tmp_path_factory.mktemp("mypy-cache")
 
 
 def run_suite(request, project: Path, key: str, *selection: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ project (tests/options.py, typecheck_subset()). mypy analyses the libraries once
 project, into a cache that the others start from (a copy per worker, two workers): then each
 project costs the check of its own modules, a few seconds."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import bake
+from tests.harness import bake, mypy
 from tests.options import (
     combinations,
     combo_id,
@@ -31,13 +30,6 @@ WORKERS = 2
 BAKED_AT = 1_700_000_000  # seconds since the epoch: the mtime of the first project's files
 
 
-def mypy(project: Path, cache: Path) -> str:
-    """What mypy reports on the project, run as the project runs it; empty when it passes."""
-    command = [sys.executable, "-m", "mypy", "--cache-dir", str(cache)]
-    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
-    return "" if result.returncode == 0 else f"exit {result.returncode}\n{result.stdout}"
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("typecheck")
@@ -47,19 +39,15 @@ def root(tmp_path_factory) -> Path:
 def checked(root) -> dict[str, tuple[Path, str]]:
     """Each checked project, and what mypy reports on it."""
     projects = {key: bake(CHECKED[key], root / f"project{n}") for n, key in enumerate(IDS)}
-    # mypy takes a cached module as up to date when its file has the same size and mtime (in
-    # whole seconds); the projects share their module names and are baked within a second or
-    # two: each gets a time of its own, so that no project is checked against another's cache.
-    for n, project in enumerate(projects.values()):
-        for path in project.rglob("*.py"):
-            os.utime(path, (BAKED_AT + n, BAKED_AT + n))
+    stamps = {key: BAKED_AT + n for n, key in enumerate(IDS)}  # each project's files' mtime
     warm = root / "cache"
     first, *rest = IDS
-    reports = {first: mypy(projects[first], warm)}
+    reports = {first: mypy(projects[first], warm, stamps[first])}
     caches = [shutil.copytree(warm, root / f"cache{n}") for n in range(WORKERS)]
 
     def check_share(worker: int) -> dict[str, str]:
-        return {key: mypy(projects[key], caches[worker]) for key in rest[worker::WORKERS]}
+        share = rest[worker::WORKERS]
+        return {key: mypy(projects[key], caches[worker], stamps[key]) for key in share}
 
     with ThreadPoolExecutor(WORKERS) as pool:
         for share in pool.map(check_share, range(WORKERS)):
