@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 from conftest import MakeUser
+{%- if cookiecutter.use_eager_loading or cookiecutter.use_pagination or cookiecutter.use_caching %}
 from flask import Flask
+{%- endif %}
 from flask.testing import FlaskClient
 {%- if cookiecutter.use_eager_loading or cookiecutter.use_caching %}
 from sql_counter import count_statements
