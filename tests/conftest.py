@@ -29,6 +29,10 @@ from tests.harness import (
 from tests.options import MANIFEST, combo_id, covering_subset, matrix, matrix_shard
 from tests.project_runner import run_project_tests
 
+# Jinja templates of a resource that tests/test_recipe.py renders into baked projects: not tests
+# of the template, and not Python until rendered.
+collect_ignore = ["recipe"]
+
 # multiprocessing (the forkserver of project_runner) keeps and cleans its own temporary folder:
 # create it before TMPDIR is pointed at ours, which is removed at exit before that cleanup runs.
 multiprocessing.util.get_temp_dir()
