@@ -26,11 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import MetaData, Table
+
 from bench import run
 from tests.harness import ALL_ON, PACKAGE, bake, project_env
 from tests.options import TEMPLATE as ROOT
 
 PATH = run.LIST_PAGE
+TABLES = ("users", "addresses")
 ROUNDS = 5
 # Who spends the time: the first category whose marks the function's file holds; a C function
 # (a builtin) counts for the category of the Python function that called it.
@@ -103,14 +106,97 @@ def inside(requests: int) -> dict:
         engine.pool._pre_ping = False  # what a pre-ping only after idling would save, at load
         runs["ms_no_pre_ping"].append(timed(client, requests, run.ACCEPT_ENCODING))
         engine.pool._pre_ping = True
-    for name, values in runs.items():  # [wall, cpu]
-        result[name] = [statistics.median(value[kind] for value in values) for kind in (0, 1)]
+    result |= {name: _medians(values) for name, values in runs.items()}  # [wall, cpu]
+    result["page_reads"] = page_reads(engine, requests)
     profiler = cProfile.Profile()
     profiler.runcall(timed, client, requests, run.ACCEPT_ENCODING)
     stats = pstats.Stats(profiler)
     result["split"] = split(stats)
     result["profiled_s"] = stats.total_tt
     return result
+
+
+# The page read three ways, at the Core level on one connection held (no pool, no pre-ping),
+# each with the Python that turns its rows into the page's JSON bytes: what the list does now
+# (two statements), the page joined to its addresses (one), and PostgreSQL building the JSON.
+JSON_PAGE = """
+SELECT coalesce(json_agg(json_build_object(
+    'id', u.id, 'name', u.name, 'email', u.email, 'created_at', u.created_at,
+    'addresses', coalesce((
+        SELECT json_agg(json_build_object('id', a.id, 'street', a.street, 'city', a.city)
+                        ORDER BY a.id)
+        FROM addresses AS a WHERE a.user_id = u.id), '[]'))
+    ORDER BY u.id), '[]')::text
+FROM (SELECT * FROM users ORDER BY id LIMIT :limit) AS u
+"""
+
+
+def page_reads(engine, requests: int) -> dict[str, list[float]]:
+    """Milliseconds (wall, CPU) per page, read, built and encoded, three ways."""
+    import orjson
+    from sqlalchemy import bindparam, select, text
+
+    users, addresses = (Table(name, MetaData(), autoload_with=engine) for name in TABLES)
+    first = select(users).order_by(users.c.id).limit(run.PER_PAGE)
+    second = (
+        select(addresses.c.user_id, addresses.c.id, addresses.c.street, addresses.c.city)
+        .where(addresses.c.user_id.between(bindparam("first"), bindparam("last")))
+        .order_by(addresses.c.user_id, addresses.c.id)
+    )
+    page = first.subquery()
+    joined = (
+        select(page, addresses.c.id.label("address_id"), addresses.c.street, addresses.c.city)
+        .outerjoin(addresses, addresses.c.user_id == page.c.id)
+        .order_by(page.c.id, addresses.c.id)
+    )
+
+    def two(connection) -> bytes:
+        rows = connection.execute(first).all()
+        found = {row.id: _user(row) for row in rows}
+        bounds = {"first": rows[0].id, "last": rows[-1].id}
+        for user_id, address_id, street, city in connection.execute(second, bounds):
+            found[user_id]["addresses"].append({"id": address_id, "street": street, "city": city})
+        return orjson.dumps({"items": list(found.values())})
+
+    def one(connection) -> bytes:
+        found: dict[int, dict] = {}
+        for row in connection.execute(joined):
+            user = found.get(row.id) or found.setdefault(row.id, _user(row))
+            if row.address_id is not None:
+                user["addresses"].append(
+                    {"id": row.address_id, "street": row.street, "city": row.city}
+                )
+        return orjson.dumps({"items": list(found.values())})
+
+    def in_database(connection) -> bytes:
+        return connection.execute(text(JSON_PAGE), {"limit": run.PER_PAGE}).scalar_one().encode()
+
+    ways = {"two statements": two, "one statement": one, "JSON built by PostgreSQL": in_database}
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for _ in range(ROUNDS):
+            for name, way in ways.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(requests):
+                    way(connection)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                timings[name].append((wall * 1000 / requests, cpu * 1000 / requests))
+    return {name: _medians(values) for name, values in timings.items()}
+
+
+def _user(row) -> dict:
+    created_at = row.created_at.isoformat(timespec="microseconds")
+    return {
+        "id": row.id,
+        "name": row.name,
+        "email": row.email,
+        "created_at": created_at,
+        "addresses": [],
+    }
+
+
+def _medians(values: list[tuple[float, float]]) -> list[float]:
+    return [statistics.median(value[kind] for value in values) for kind in (0, 1)]
 
 
 def measure(project: Path, url: str, requests: int, **settings: str) -> dict:
@@ -146,6 +232,12 @@ def report(logged: dict, quiet: dict, requests: int) -> str:
             f"  {ms - other:+.2f} ms ({(ms - other) / ms:+.0%}), CPU {cpu - other_cpu:+.2f} ms "
             f"({(cpu - other_cpu) / cpu:+.0%})  without {name}"
         )
+    lines += [
+        "",
+        "The page read, built and encoded, three ways (Core, one connection held; wall, CPU):",
+    ]
+    for name, (wall, cpu) in logged["page_reads"].items():
+        lines.append(f"  {wall:.2f} ms, CPU {cpu:.2f} ms  {name}")
     return "\n".join(lines)
 
 
