@@ -1,5 +1,5 @@
-"""Benchmark the generated service: all techniques on, all off, each one alone, and a bare Flask
-app as the ceiling, side by side in one run on one machine.
+"""Benchmark the generated service: all techniques on, all off, each one alone, a bare Flask
+app as the ceiling, and a FastAPI peer, side by side in one run on one machine.
 
     python -m bench.run                       # about 12 minutes; writes docs/benchmarks.md
     python -m bench.run --duration 5 --repeats 3 --output /tmp/benchmarks.md
@@ -12,7 +12,12 @@ What it does:
   pages: PostgreSQL when one is available (BENCH_DATABASE_URL names a server, else a throwaway
   one is started as the template tests do), else SQLite;
 - serves every project with its own gunicorn.conf.py (2 sync workers, max_requests off) on
-  127.0.0.1, and the ceiling with the same file;
+  127.0.0.1, and the ceiling with the same file; the all-on projects (cached and not) also
+  under 2 gthread workers with 4 threads each (keep-alive), beside the sync ones;
+- on PostgreSQL, serves the FastAPI peer (bench/peer_fastapi.py: the same page the way
+  FastAPI's documentation writes it, uvicorn with 2 workers) on the same database, after
+  checking that it answers the same first page as ours (bench/peer.py); on SQLite the report
+  says why its row is absent;
 - loads each with wrk (or locust when wrk is missing): 16 connections, `--duration` seconds,
   configurations alternating round by round, `--repeats` rounds, medians reported;
 - counts SQL statements and database connections per request in-process, with the project's
@@ -793,7 +798,8 @@ def heading(context: dict) -> list[str]:
         f"Database: {context['database']}. Load: {context['generator']}, {context['connections']} "
         f"connections, {context['duration']:g} s per load, median of {context['repeats']} rounds "
         "(configurations alternate within each round, after an unrecorded warm-up round). "
-        "Each service: gunicorn with 2 sync workers, its own `gunicorn.conf.py`, 127.0.0.1; "
+        "Each service: gunicorn with 2 sync workers (but the gthread rows and the FastAPI peer "
+        "below), its own `gunicorn.conf.py`, 127.0.0.1; "
         "the load generator runs on the same machine. "
         f"Data: {USERS:,} users with {ADDRESSES} addresses each; deep pages: {DEEP_USERS:,} users. "
         f"Requests send `Accept-Encoding: {ACCEPT_ENCODING}`.",
