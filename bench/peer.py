@@ -139,9 +139,23 @@ def comparable(body: dict) -> dict:
 
 
 def check_same_page(our_port: int, peer_port: int, path: str) -> str:
-    """Fail unless the peer answers `path` with our page: the same items (ids, keys, values,
-    addresses in order) and the same next_cursor. Returns what was compared."""
-    ours, theirs = page(our_port, path), page(peer_port, path)
+    """Fail unless the peer answers `path`, and the page its next_cursor points to, as we do:
+    the same items (ids, keys in order, values, addresses in order) and the same next_cursor.
+    Returns what was compared."""
+    ours = page(our_port, path)
+    compare(ours, page(peer_port, path))
+    if ours["next_cursor"] is not None:  # our cursor, read by the peer: the walk continues alike
+        following = f"{path}&cursor={ours['next_cursor']}"
+        compare(page(our_port, following), page(peer_port, following))
+    ids = [item["id"] for item in ours["items"]]
+    addresses = sum(len(item["addresses"]) for item in ours["items"])
+    return (
+        f"the same {len(ids)} users (ids {ids[0]} to {ids[-1]}) with the same keys, values and "
+        f"{addresses} addresses, and the same next_cursor, which gave the same next page too"
+    )
+
+
+def compare(ours: dict, theirs: dict) -> None:
     if list(ours) != list(theirs):
         raise RuntimeError(f"the peer's page has the keys {list(theirs)}, ours {list(ours)}")
     ids = [item["id"] for item in ours["items"]]
@@ -151,8 +165,3 @@ def check_same_page(our_port: int, peer_port: int, path: str) -> str:
         raise RuntimeError("the peer's users have other keys than ours, or in another order")
     if comparable(ours) != comparable(theirs):
         raise RuntimeError(f"the peer's page differs from ours:\n{ours}\n{theirs}")
-    addresses = sum(len(item["addresses"]) for item in ours["items"])
-    return (
-        f"the same {len(ids)} users (ids {ids[0]} to {ids[-1]}) with the same keys, values and "
-        f"{addresses} addresses, and the same next_cursor"
-    )
