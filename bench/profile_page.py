@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import MetaData, Table
@@ -133,6 +134,21 @@ FROM (SELECT * FROM users ORDER BY id LIMIT :limit) AS u
 
 def page_reads(engine, requests: int) -> dict[str, list[float]]:
     """Milliseconds (wall, CPU) per page, read, built and encoded, three ways."""
+    ways = page_ways(engine)
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for _ in range(ROUNDS):
+            for name, way in ways.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(requests):
+                    way(connection)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                timings[name].append((wall * 1000 / requests, cpu * 1000 / requests))
+    return {name: _medians(values) for name, values in timings.items()}
+
+
+def page_ways(engine) -> dict[str, Callable]:
+    """name -> a function of a connection that returns the page's JSON bytes."""
     import orjson
     from sqlalchemy import bindparam, select, text
 
@@ -171,17 +187,7 @@ def page_reads(engine, requests: int) -> dict[str, list[float]]:
     def in_database(connection) -> bytes:
         return connection.execute(text(JSON_PAGE), {"limit": run.PER_PAGE}).scalar_one().encode()
 
-    ways = {"two statements": two, "one statement": one, "JSON built by PostgreSQL": in_database}
-    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for _ in range(ROUNDS):
-            for name, way in ways.items():
-                wall, cpu = time.perf_counter(), time.process_time()
-                for _ in range(requests):
-                    way(connection)
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                timings[name].append((wall * 1000 / requests, cpu * 1000 / requests))
-    return {name: _medians(values) for name, values in timings.items()}
+    return {"two statements": two, "one statement": one, "JSON built by PostgreSQL": in_database}
 
 
 def _user(row) -> dict:
