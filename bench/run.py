@@ -1,5 +1,5 @@
-"""Benchmark the generated service: all techniques on, all off, each one alone, and a bare Flask
-app as the ceiling, side by side in one run on one machine.
+"""Benchmark the generated service: all techniques on, all off, each one alone, a bare Flask
+app as the ceiling, and a FastAPI peer, side by side in one run on one machine.
 
     python -m bench.run                       # about 12 minutes; writes docs/benchmarks.md
     python -m bench.run --duration 5 --repeats 3 --output /tmp/benchmarks.md
@@ -12,7 +12,12 @@ What it does:
   pages: PostgreSQL when one is available (BENCH_DATABASE_URL names a server, else a throwaway
   one is started as the template tests do), else SQLite;
 - serves every project with its own gunicorn.conf.py (2 sync workers, max_requests off) on
-  127.0.0.1, and the ceiling with the same file;
+  127.0.0.1, and the ceiling with the same file; the all-on projects (cached and not) also
+  under 2 gthread workers with 4 threads each (keep-alive), beside the sync ones;
+- on PostgreSQL, serves the FastAPI peer (bench/peer_fastapi.py: the same page the way
+  FastAPI's documentation writes it, uvicorn with 2 workers) on the same database, after
+  checking that it answers the same first page as ours (bench/peer.py); on SQLite the report
+  says why its row is absent;
 - loads each with wrk (or locust when wrk is missing): 16 connections, `--duration` seconds,
   configurations alternating round by round, `--repeats` rounds, medians reported;
 - counts SQL statements and database connections per request in-process, with the project's
@@ -40,6 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import peer
 from tests.harness import (
     ALL_OFF,
     ALL_ON,
@@ -59,7 +65,11 @@ from tests.harness import (
 from tests.options import TEMPLATE as ROOT
 
 ACCEPT_ENCODING = "gzip, deflate, br, zstd"  # what current browsers send
+# gunicorn's gthread workers (keep-alive) against the sync ones: 2 workers either way, each with
+# this many threads (the projects' database pool holds 5 connections by default).
+GTHREAD = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4"}
 USERS, ADDRESSES, DEEP_USERS, PER_PAGE = 2_000, 3, 100_000, 50
+LIST_PAGE = f"/api/users?per_page={PER_PAGE}"
 # The name of a technique in a configuration's name (only-pooling, ...): the toggle's own
 # name without use_ (fast-json), but for these.
 SHORT_NAMES = {"use_connection_pooling": "pooling"}
@@ -96,14 +106,15 @@ class Scenario:
     """One load: a configuration's server (on a database, with a log sink) and one URL."""
 
     key: str
-    config: str  # a Config name, or "ceiling"
+    config: str  # a Config name, "ceiling" or "peer" (bench/peer_fastapi.py)
     path: str
     database: str = "main"  # "main" (2,000 users) or "deep" (100,000 users)
     sink: str = "file"  # "file", "slow" (a log pipe that drains slowly) or "quiet" (no access log)
+    worker: str = "sync"  # gunicorn's worker class: "sync" or "gthread"
 
     @property
-    def server(self) -> tuple[str, str, str]:
-        return (self.config, self.database, self.sink)
+    def server(self) -> tuple[str, str, str, str]:
+        return (self.config, self.database, self.sink, self.worker)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,16 +335,16 @@ def load_generator() -> tuple[str, object]:
 # The run
 
 
-def scenarios(all_configs: list[Config], cursor: str) -> list[Scenario]:
+def scenarios(all_configs: list[Config], cursor: str, database: str) -> list[Scenario]:
     found = [Scenario("ceiling", "ceiling", "/")]
     found += [
         Scenario(f"list:{config.name}", config.name, config.list_path) for config in all_configs
     ]
     found += [
-        Scenario("quiet:all-on", "all-on", "/api/users?per_page=50", sink="quiet"),
-        Scenario(
-            "quiet:all-on-uncached", "all-on-uncached", "/api/users?per_page=50", sink="quiet"
-        ),
+        Scenario("quiet:all-on", "all-on", LIST_PAGE, sink="quiet"),
+        Scenario("quiet:all-on-uncached", "all-on-uncached", LIST_PAGE, sink="quiet"),
+        Scenario("gthread:all-on", "all-on", LIST_PAGE, worker="gthread"),
+        Scenario("gthread:all-on-uncached", "all-on-uncached", LIST_PAGE, worker="gthread"),
         Scenario("one:all-off", "all-off", "/api/users/1"),
         Scenario("one:only-pooling", "only-pooling", "/api/users/1"),
         Scenario("slow-sink:all-off", "all-off", "/healthz", sink="slow"),
@@ -351,6 +362,8 @@ def scenarios(all_configs: list[Config], cursor: str) -> list[Scenario]:
             database="deep",
         ),
     ]
+    if database == "postgresql":  # the peer reads PostgreSQL through asyncpg
+        found.append(Scenario("peer", "peer", LIST_PAGE))
     return found
 
 
@@ -401,7 +414,7 @@ def main() -> None:
     sink = LogPipe(workdir / "slow-sink.pipe", args.sink_rate)
     with databases(args.database, workdir) as (database, urls):
         print(f"Working in {workdir}; database {database}; load with {generator_name}", flush=True)
-        servers: dict[tuple[str, str, str], Gunicorn] = {}
+        servers: dict[tuple[str, str, str, str], Gunicorn] = {}
         try:
             medians = measure(args, database, urls, workdir, sink, servers, load)
         finally:
@@ -443,12 +456,14 @@ def measure(args, database, urls, workdir, sink, servers, load) -> dict[str, dic
     seed(projects["all-off"], urls["main"], USERS)
     seed(projects["all-off"], urls["deep"], DEEP_USERS)
     cursor = deep_cursor(projects["only-pagination"], urls["deep"])
-    chosen = scenarios(all_configs, cursor)
+    chosen = scenarios(all_configs, cursor, database)
     if args.only:
         keys = set(args.only.split(","))
         chosen = [scenario for scenario in chosen if scenario.key in keys]
     serve(chosen, projects, urls, workdir, sink, servers)
     facts = {scenario.key: response_facts(scenario, projects, urls, servers) for scenario in chosen}
+    if "peer" in facts:
+        facts["peer"]["same_page"] = same_page_as_ours(chosen, servers)
     runs = load_rounds(args, chosen, servers, sink, load)
     return {
         key: {metric: statistics.median(run[metric] for run in results) for metric in results[0]}
@@ -469,15 +484,18 @@ def serve(chosen, projects, urls, workdir, sink, servers) -> None:
         if scenario.config == "ceiling":
             env = project_env(PYTHONPATH=str(ROOT / "bench"), SECRET_KEY=SECRET_KEY)
             server = Gunicorn(projects["all-on"], env, log, app="ceiling:app", cwd=ROOT / "bench")
+        elif scenario.config == "peer":
+            server = peer.Uvicorn(urls[scenario.database], log)
         else:
             log_file = sink.path if scenario.sink == "slow" else workdir / f"{name}.log"
             project = projects[scenario.config]
             env = project_env(project, DATABASE_URL=urls[scenario.database], LOG_FILE=str(log_file))
             if scenario.sink == "quiet":  # where the time goes: the same, without access lines
                 env["LOG_LEVEL"] = "WARNING"
-            server = Gunicorn(project, env, log)
+            settings = GTHREAD if scenario.worker == "gthread" else None
+            server = Gunicorn(project, env, log, settings=settings)
         servers[scenario.server] = server
-    for (config, _, _), server in servers.items():
+    for (config, *_), server in servers.items():
         server.wait_ready("/" if config == "ceiling" else "/healthz")
 
 
@@ -486,13 +504,31 @@ def response_facts(scenario: Scenario, projects, urls, servers) -> dict:
     and encoding of one response as it crosses the socket."""
     if scenario.config == "ceiling":
         facts = {"statements": 0, "connections": 0, "users": 0}
+    elif scenario.config == "peer":
+        facts = peer.probe(urls[scenario.database], scenario.path)
     else:
         facts = probe(projects[scenario.config], urls[scenario.database], scenario.path)
-    status, response = http_get(servers[scenario.server].port, scenario.path, ACCEPT_ENCODING)
+    port = servers[scenario.server].port
+    status, response = http_get(port, scenario.path, ACCEPT_ENCODING)
     assert status == 200, (scenario, response[:300])
     facts["bytes"] = len(response)
     facts["encoding"] = _header(response, b"content-encoding")
+    facts["keep_alive"] = keeps_alive(port, scenario.path)
     return facts
+
+
+def same_page_as_ours(chosen: list[Scenario], servers) -> str:
+    """Check that the peer answers the first page as our uncached project does (or the cached
+    one); say what was compared."""
+    by_key = {scenario.key: scenario for scenario in chosen}
+    ours = next(
+        (by_key[key] for key in ("list:all-on-uncached", "list:all-on") if key in by_key), None
+    )
+    if ours is None:
+        return "not checked: neither all-on project was served in this run"
+    return peer.check_same_page(
+        servers[ours.server].port, servers[by_key["peer"].server].port, LIST_PAGE
+    )
 
 
 def load_rounds(args, chosen, servers, sink, load) -> dict[str, list[dict[str, float]]]:
@@ -522,6 +558,19 @@ def load_rounds(args, chosen, servers, sink, load) -> dict[str, list[dict[str, f
                 flush=True,
             )
     return runs
+
+
+def keeps_alive(port: int, path: str) -> bool:
+    """Whether the server keeps an HTTP/1.1 connection open after answering on it, as wrk
+    expects: a server that answers `Connection: close` (gunicorn's sync workers) makes wrk
+    open a new TCP connection for every request."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head and (chunk := sock.recv(65536)):
+            head += chunk
+    return _header(head, b"connection").lower() != "close"
 
 
 def _header(response: bytes, name: bytes) -> str:
@@ -731,6 +780,7 @@ def render(medians: dict[str, dict], context: dict) -> str:
     lines = [
         *heading(context),
         *list_table(medians),
+        *peer_and_workers_table(medians, context),
         *effects_table(medians, context),
         *access_log_table(medians),
         *headlines(medians),
@@ -748,7 +798,8 @@ def heading(context: dict) -> list[str]:
         f"Database: {context['database']}. Load: {context['generator']}, {context['connections']} "
         f"connections, {context['duration']:g} s per load, median of {context['repeats']} rounds "
         "(configurations alternate within each round, after an unrecorded warm-up round). "
-        "Each service: gunicorn with 2 sync workers, its own `gunicorn.conf.py`, 127.0.0.1; "
+        "Each service: gunicorn with 2 sync workers (but the gthread rows and the FastAPI peer "
+        "below), its own `gunicorn.conf.py`, 127.0.0.1; "
         "the load generator runs on the same machine. "
         f"Data: {USERS:,} users with {ADDRESSES} addresses each; deep pages: {DEEP_USERS:,} users. "
         f"Requests send `Accept-Encoding: {ACCEPT_ENCODING}`.",
@@ -779,6 +830,82 @@ def list_table(medians: dict[str, dict]) -> list[str]:
             f"| {row['bytes']:,} | {row['encoding']} | {row['statements']:g} | {users or '-'} "
             f"| {per_s if users else 0:,.0f} | {ratio(per_s, base) if users else '-'} |"
         )
+    return lines
+
+
+# The rows of "Against a FastAPI peer": (scenario, configuration, server).
+PEER_ROWS = [
+    ("list:all-on", "all-on (cached), sync", "gunicorn, 2 sync workers"),
+    ("gthread:all-on", "all-on (cached), gthread", "gunicorn, 2 gthread workers x 4 threads"),
+    ("list:all-on-uncached", "all-on-uncached, sync", "gunicorn, 2 sync workers"),
+    ("gthread:all-on-uncached", "all-on-uncached, gthread", "gunicorn, 2 gthread workers x 4"),
+    ("peer", peer.NAME, "uvicorn, 2 workers (uvloop, httptools)"),
+]
+
+
+def peer_and_workers_table(medians: dict[str, dict], context: dict) -> list[str]:
+    rows = [(key, *names) for key, *names in PEER_ROWS if medians.get(key)]
+    if not rows:
+        return []
+    theirs = medians.get("peer")
+    lines = [
+        "",
+        "## Against a FastAPI peer; sync and gthread workers",
+        "",
+        f"`GET {LIST_PAGE}`, the same page everywhere. The peer is bench/peer_fastapi.py: the "
+        "page written as FastAPI's documentation recommends (async SQLAlchemy 2 over asyncpg, "
+        "Pydantic response models, GZipMiddleware, uvicorn's access log), on the same database "
+        "and data, under the same load. Keeps the connection: whether the server keeps an "
+        "HTTP/1.1 connection open after an answer; where it does not (`Connection: close`), wrk "
+        "opens a new TCP connection for every request.",
+        "",
+        "| configuration | server | requests/s | p50 ms | p99 ms | keeps the connection "
+        "| bytes/response | encoding | SQL statements/request | users/s | requests/s vs the peer |",
+        "|---|---|---:|---:|---:|---|---:|---|---:|---:|---:|",
+    ]
+    for key, name, server in rows:
+        row = medians[key]
+        keeps = {True: "yes", False: "no"}.get(row.get("keep_alive"), "n/a")
+        versus = ratio(row["rps"], theirs["rps"]) if theirs else "n/a"
+        lines.append(
+            f"| {name} | {server} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
+            f"| {keeps} | {row['bytes']:,} | {row['encoding']} | {row['statements']:g} "
+            f"| {users_per_s(medians, key):,.0f} | {versus} |"
+        )
+    return lines + ["", *peer_verdict(medians, context), *worker_verdict(medians)]
+
+
+def peer_verdict(medians: dict[str, dict], context: dict) -> list[str]:
+    theirs = medians.get("peer")
+    if not theirs:
+        if context["database"] != "postgresql":
+            return [
+                f"- {peer.NAME}: **absent**: the peer reads PostgreSQL through asyncpg, and "
+                f"this run had no PostgreSQL ({context['database']})."
+            ]
+        return [f"- {peer.NAME}: not in this run."]
+    lines = [f"- Before the load, the peer answered {theirs.get('same_page', 'unchecked')}."]
+    for key, name in (("list:all-on", "cached"), ("list:all-on-uncached", "uncached")):
+        if ours := medians.get(key):
+            faster = "faster" if ours["rps"] >= theirs["rps"] else "**slower**"
+            lines.append(
+                f"- All-on, {name} (sync): {ours['rps']:,.0f} requests/s against the peer's "
+                f"{theirs['rps']:,.0f}: {ratio(ours['rps'], theirs['rps'])}, {faster}; p50 "
+                f"{ours['p50']:.2f} ms against {theirs['p50']:.2f} ms."
+            )
+    return lines
+
+
+def worker_verdict(medians: dict[str, dict]) -> list[str]:
+    lines = []
+    for name in ("all-on", "all-on-uncached"):
+        sync, gthread = medians.get(f"list:{name}"), medians.get(f"gthread:{name}")
+        if sync and gthread:
+            lines.append(
+                f"- {name}: gthread {gthread['rps']:,.0f} requests/s against sync "
+                f"{sync['rps']:,.0f} ({ratio(gthread['rps'], sync['rps'])}); p99 "
+                f"{gthread['p99']:.2f} ms against {sync['p99']:.2f} ms."
+            )
     return lines
 
 

@@ -16,7 +16,9 @@ What it does:
 - migrates and seeds it (2,000 users x 3 addresses) and serves it with its own gunicorn.conf.py
   on 127.0.0.1: 2 gthread workers (1 with the per-process cache), threads enough for every
   connection, a database pool as large as the threads, no max_requests recycling (a leak must
-  show), a fixed SECRET_KEY, logs to a file;
+  show), a fixed SECRET_KEY, logs to a file; `--worker-class sync` serves it with sync workers
+  instead (one request at a time each, and a new connection for every request: sync workers
+  answer `Connection: close`), to set the two side by side;
 - drives it for --duration seconds with --connections keep-alive clients (threads, http.client,
   10 s timeout per request, at most --max-requests in all): cursor walks of the list, reads of
   seeded users and of the client's own, creates (unique emails), patches, addresses added,
@@ -811,6 +813,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds before the first memory sample")
     parser.add_argument("--workers", type=int, help="gunicorn workers (2; 1 without Redis)")
     parser.add_argument("--threads", type=int, help="threads per worker (connections/workers)")
+    parser.add_argument(
+        "--worker-class",
+        choices=("gthread", "sync"),
+        default="gthread",
+        help="gunicorn's worker class (default gthread; sync: 1 thread, no keep-alive)",
+    )
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="hard cap")
     parser.add_argument("--timeout", type=float, default=10, help="seconds per request (10)")
     parser.add_argument(
@@ -881,6 +889,8 @@ def serve(args, workdir: Path, stack: contextlib.ExitStack) -> tuple[Gunicorn, d
     # read-back would see other workers' stale copies (the generated README says so).
     workers = args.workers or (2 if redis_url else 1)
     threads = args.threads or max(1, math.ceil(args.connections / workers))
+    if args.worker_class == "sync":
+        threads = 1
     print(f"Working in {workdir}; {database}, cache {backend}", flush=True)
     answers = {**ALL_ON, "database": database, "cache_backend": backend}
     project = bake(answers, workdir / "projects" / "soak")
@@ -892,14 +902,15 @@ def serve(args, workdir: Path, stack: contextlib.ExitStack) -> tuple[Gunicorn, d
     env = project_env(project, DATABASE_URL=urls["main"], **extra)
     settings = {
         "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_WORKER_CLASS": "gthread",
+        "GUNICORN_WORKER_CLASS": args.worker_class,
         "GUNICORN_THREADS": str(threads),
     }
     log = workdir / "soak.gunicorn.log"
     server = stack.enter_context(gunicorn(project, env, log, settings=settings))
     server.wait_ready("/healthz")
     context = {"database": database, "cache_backend": backend, "workers": workers}
-    return server, context | {"worker_class": "gthread", "threads": threads, "pool_size": threads}
+    served = {"worker_class": args.worker_class, "threads": threads, "pool_size": threads}
+    return server, context | served
 
 
 def soak(args, server: Gunicorn, context: dict) -> dict:
@@ -907,7 +918,8 @@ def soak(args, server: Gunicorn, context: dict) -> dict:
     checks, with the rest of the run's context."""
     seeded = [(user["id"], user["email"]) for user in walk_list(server.port, args.timeout)]
     print(
-        f"Serving on 127.0.0.1:{server.port}: {context['workers']} gthread workers x "
+        f"Serving on 127.0.0.1:{server.port}: {context['workers']} {context['worker_class']} "
+        "workers x "
         f"{context['threads']} threads; {len(seeded):,} users; load for {args.duration:g} s, "
         f"{args.connections} connections",
         flush=True,
