@@ -33,6 +33,7 @@ from . import health
 from . import logs
 from . import openapi
 from . import security
+from . import server_timing
 from . import users
 from .config import from_env
 
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     async_logging.init_app(app)
 {%- endif %}
     db.init_app(app)
+    server_timing.init_app(app)  # when SERVER_TIMING is true
 {%- if cookiecutter.use_fast_json %}
     fast_json.init_app(app)
 {%- endif %}

@@ -86,8 +86,9 @@ def _serve_from_cache() -> Response | None:
     key = _key(generation)
     entry = read(key)
     if entry is None:
-        g.cache_key = key  # stored once the response is complete
+        g.cache, g.cache_key = "miss", key  # stored once the response is complete
         return None
+    g.cache = "hit"  # for server_timing.py
     body, headers = entry
     return Response(body, status=200, headers=headers)
 
