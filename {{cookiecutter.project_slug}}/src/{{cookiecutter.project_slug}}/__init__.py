@@ -49,7 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     security.init_app(app)
     cors.init_app(app)
-    conditional.init_app(app)  # before caching and compression: it sees their final answer
+    conditional.init_app(app)  # 304s: its handler runs after those of the techniques below
 {%- if cookiecutter.use_async_logging %}
     async_logging.init_app(app)
 {%- endif %}
