@@ -27,7 +27,7 @@ from flask import Flask
 from flask import Response
 from flask import request
 
-CACHE_CONTROL = "no-cache"  # stored, but revalidated before each use
+REVALIDATE = "no-cache"  # Cache-Control: stored, but revalidated before each use
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +43,7 @@ def tag(response: Response) -> Response:
         and "Cache-Control" not in response.headers
         and not response.is_streamed
     ):
-        response.headers["Cache-Control"] = CACHE_CONTROL
+        response.headers["Cache-Control"] = REVALIDATE
         response.add_etag()
     return response
 
