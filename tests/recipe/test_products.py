@@ -1,4 +1,4 @@
-"""Products get what users get: exact prices, their owner embedded and kept current
+"""Products get what users get: exact prices, their owner embedded and kept current, ETag too
 {%- if cookiecutter.use_eager_loading %}, statements constant in the number of owners
 {%- endif %}{% if cookiecutter.use_pagination %}, bounded pages{% endif %}
 {%- if cookiecutter.use_caching %}, cache hits without SQL, invalidated by their own writes and
@@ -75,6 +75,21 @@ def test_a_product_shows_its_owners_current_name_and_goes_with_them(
     client.delete(f"/api/users/{owner['id']}")
     assert client.get(url).status_code == 404
     assert client.get("/api/products").get_json()["items"] == []
+
+
+def test_a_products_etag_is_revalidated_and_changes_with_its_owners_name(
+    client: FlaskClient, make_user: MakeUser, make_product: MakeProduct
+) -> None:
+    owner = make_user()
+    for url in ("/api/products", f"/api/products/{make_product(owner['id'])['id']}"):
+        etag = client.get(url).headers["ETag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.data == b""
+        client.patch(f"/api/users/{owner['id']}", json={"name": f"Renamed for {url}"})
+        renamed = client.get(url, headers={"If-None-Match": etag})
+        assert renamed.status_code == 200
+        assert renamed.headers["ETag"] != etag
 
 
 def test_a_deleted_product_is_gone_and_a_second_delete_is_404(

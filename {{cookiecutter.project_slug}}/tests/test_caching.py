@@ -1,8 +1,10 @@
 """Response caching: hits touch no database, keys include the query string, writes invalidate,
 through the API or not."""
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from conftest import MakeApp
 from conftest import MakeUser
 from conftest import Seed
@@ -29,6 +31,16 @@ def statements(
     with count_statements(engine) as executed:
         response = client.get(url, **kwargs)
     return len(executed), response
+
+
+def counted(view: Callable[..., Any], runs: list[str]) -> Callable[..., Any]:
+    """`view`, noting each run in `runs`."""
+
+    def run(**arguments: Any) -> Any:
+        runs.append(request.path)
+        return view(**arguments)
+
+    return run
 
 
 def emails(client: FlaskClient) -> list[str]:
@@ -112,6 +124,41 @@ def test_a_repeated_parameter_in_another_order_is_another_entry(
     statements(app, client, "/api/users?a=1&%61=2")  # the same name, spelled another way
     misses, _ = statements(app, client, "/api/users?%61=2&a=1")
     assert misses > 0
+
+
+def test_a_304_on_a_cache_hit_executes_no_sql_and_runs_no_view(
+    app: Flask, client: FlaskClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user()
+    runs: list[str] = []
+    for url, endpoint in (
+        ("/api/users", "users.users"),
+        (f"/api/users/{user['id']}", "users.user"),
+    ):
+        etag = client.get(url).headers["ETag"]  # a miss, stored
+        view = app.view_functions[endpoint]
+        monkeypatch.setitem(app.view_functions, endpoint, counted(view, runs))
+        hits, response = statements(app, client, url, headers={"If-None-Match": etag})
+        assert response.status_code == 304
+        assert hits == 0
+        assert runs == []
+
+
+def test_a_304_on_a_miss_stores_the_200_for_the_next_client(
+    app: Flask, client: FlaskClient, make_user: MakeUser
+) -> None:
+    make_user()
+    etag = client.get("/api/users").headers["ETag"]
+    with app.app_context():
+        caching.invalidate()
+    misses, not_modified = statements(app, client, "/api/users", headers={"If-None-Match": etag})
+    assert misses > 0
+    assert not_modified.status_code == 304
+    hits, full = statements(app, client, "/api/users")
+    assert hits == 0
+    assert full.status_code == 200
+    assert full.headers["ETag"] == etag
+    assert len(full.get_json()["items"]) == 1
 
 
 def test_errors_are_never_cached(app: Flask, client: FlaskClient) -> None:

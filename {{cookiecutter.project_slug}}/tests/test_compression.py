@@ -3,6 +3,7 @@
 import gzip
 import json
 import sys
+import time
 from typing import Any
 
 import brotli
@@ -51,6 +52,37 @@ def test_a_list_page_is_at_least_5x_smaller_and_decodes_to_the_same_json(
     assert len(packed.data) * 5 <= len(plain.data)
     assert json.loads(DECODE[encoding](packed.data)) == plain.json
     assert "Accept-Encoding" in packed.headers["Vary"]
+
+
+def test_each_coding_is_a_representation_with_its_own_strong_etag(
+    client: FlaskClient, page: str
+) -> None:
+    """RFC 9110 §8.8.3: a gzip and a Brotli body are different representations. Flask-Compress
+    suffixes the ETag of the JSON with the coding, and keeps it strong."""
+    etags = {}
+    for encoding in ("identity", "br", "zstd", "gzip"):
+        response = client.get(page, headers={"Accept-Encoding": encoding})
+        assert not response.get_etag()[1]
+        etags[encoding] = response.headers["ETag"]
+    assert len(set(etags.values())) == len(etags)
+    for encoding in etags:
+        for held, etag in etags.items():
+            headers = {"Accept-Encoding": encoding, "If-None-Match": etag}
+            response = client.get(page, headers=headers)
+            assert response.status_code == (304 if held == encoding else 200)
+
+
+def test_a_gzip_answers_etag_does_not_change_with_gzips_timestamp(
+    client: FlaskClient, page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ETag is the hash of the JSON, taken before compression: gzip writes the time of
+    compression into its header, so a hash of the gzip body would change every second."""
+    gzipped = {"Accept-Encoding": "gzip"}
+    first = client.get(page, headers=gzipped)
+    monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)
+    later = client.get(f"{page}?later", headers=gzipped)  # another URL: compressed again
+    assert later.data != first.data
+    assert later.headers["ETag"] == first.headers["ETag"]
 
 
 def test_a_client_that_accepts_no_encoding_gets_identity(client: FlaskClient, page: str) -> None:

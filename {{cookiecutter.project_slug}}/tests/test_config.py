@@ -25,6 +25,7 @@ def test_settings_are_read_from_the_environment() -> None:
         MAX_CONTENT_LENGTH="2048",
         CORS_ORIGINS="http://localhost:3000, https://app.example.com",
         API_DOCS="Yes",
+        SERVER_TIMING="on",
     )
     expected = {
         "DATABASE_URL": "dialect://elsewhere/other",
@@ -35,6 +36,7 @@ def test_settings_are_read_from_the_environment() -> None:
         "MAX_CONTENT_LENGTH": 2048,
         "CORS_ORIGINS": ["http://localhost:3000", "https://app.example.com"],
         "API_DOCS": True,
+        "SERVER_TIMING": True,
     }
     assert values.items() >= expected.items()
 
@@ -48,6 +50,7 @@ def test_defaults_are_documented_values() -> None:
     assert values["CORS_ORIGINS"] == []
     assert values["API_DOCS"] is None  # docs.py decides: on in development only
     assert settings(API_DOCS="off")["API_DOCS"] is False
+    assert values["SERVER_TIMING"] is False
 
 
 def test_without_secret_key_each_process_gets_a_random_one() -> None:

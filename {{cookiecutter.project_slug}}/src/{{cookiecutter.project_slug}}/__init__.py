@@ -6,6 +6,7 @@ from typing import Any
 from flask import Flask
 from flask import Request
 from flask import Response
+from flask import typing as ft
 {%- if not cookiecutter.use_fast_json %}
 from flask.json.provider import DefaultJSONProvider
 {%- endif %}
@@ -20,6 +21,7 @@ from . import commands
 {%- if cookiecutter.use_compression %}
 from . import compression
 {%- endif %}
+from . import conditional
 from . import cors
 from . import db
 from . import docs
@@ -31,6 +33,7 @@ from . import health
 from . import logs
 from . import openapi
 from . import security
+from . import server_timing
 from . import users
 from .config import from_env
 
@@ -46,10 +49,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     security.init_app(app)
     cors.init_app(app)
+    conditional.init_app(app)  # 304s: its handler runs after those of the techniques below
 {%- if cookiecutter.use_async_logging %}
     async_logging.init_app(app)
 {%- endif %}
     db.init_app(app)
+    server_timing.init_app(app)  # when SERVER_TIMING is true
 {%- if cookiecutter.use_fast_json %}
     fast_json.init_app(app)
 {%- endif %}
@@ -88,13 +93,17 @@ class StandardJSONProvider(DefaultJSONProvider):
 
 
 class JSONAPIFlask(Flask):
-    """Flask for a JSON API: no cookie session, and OPTIONS answers 204 with `Allow` and no
-    body (Flask's own answer is an empty text/html 200)."""
+    """Flask for a JSON API: no cookie session, answers tagged with their ETag as soon as they
+    are made (conditional.py), and OPTIONS answers 204 with `Allow` and no body (Flask's own
+    answer is an empty text/html 200)."""
 
     session_interface = NoCookieSession()
 {%- if not cookiecutter.use_fast_json %}
     json_provider_class = StandardJSONProvider
 {%- endif %}
+
+    def make_response(self, rv: ft.ResponseReturnValue) -> Response:
+        return conditional.tag(super().make_response(rv))
 
     def make_default_options_response(self) -> Response:
         response = super().make_default_options_response()

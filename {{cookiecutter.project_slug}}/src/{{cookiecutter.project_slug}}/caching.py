@@ -7,6 +7,8 @@
 - The key also holds the client's Accept-Encoding: the stored bytes are the final, already
   compressed body, so a hit costs no compression either.
 {%- endif %}
+- An entry keeps the answer's ETag and Cache-Control: an If-None-Match that matches it is a
+  304 that touches neither the database nor the view (conditional.py).
 - Every successful write (POST, PATCH, PUT, DELETE) through a blueprint starts a new generation
   of that blueprint's name. A key holds the generations of its blueprint and of those it
   embeds, so the next read after a write sees it immediately, in every resource that shows
@@ -18,7 +20,6 @@
   `write(key, value)` and `bump(name)`.
 """
 
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint
@@ -27,7 +28,6 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
-from flask import request_finished
 from flask.blueprints import BlueprintSetupState
 
 from .caching_{{ cookiecutter.cache_backend }} import bump
@@ -39,6 +39,8 @@ from .caching_{{ cookiecutter.cache_backend }} import read
 from .caching_{{ cookiecutter.cache_backend }} import write
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# The headers a hit gives back: the ETag too, so a 304 on a hit hashes nothing (conditional.py).
+STORED = frozenset({"Content-Type", "Content-Encoding", "Vary", "ETag", "Cache-Control"})
 
 
 def init_app(app: Flask) -> None:
@@ -46,7 +48,8 @@ def init_app(app: Flask) -> None:
     configure(app)
     cache.init_app(app)
     app.before_request(_serve_from_cache)
-    request_finished.connect(_store_or_invalidate, app)
+    # An after_request handler, so that it runs before conditional.py turns a 200 into a 304.
+    app.after_request(_store_or_invalidate)
     app.cli.add_command(invalidate_cache)
 
 
@@ -83,26 +86,24 @@ def _serve_from_cache() -> Response | None:
     key = _key(generation)
     entry = read(key)
     if entry is None:
-        g.cache_key = key  # stored once the response is complete
+        g.cache, g.cache_key = "miss", key  # stored once the response is complete
         return None
+    g.cache = "hit"  # for server_timing.py
     body, headers = entry
     return Response(body, status=200, headers=headers)
 
 
-def _store_or_invalidate(_app: Flask, response: Response, **_extra: Any) -> None:
+def _store_or_invalidate(response: Response) -> Response:
     if request.blueprint is None:
-        return
+        return response
     if request.method in WRITE_METHODS and response.status_code < 400:
         bump(request.blueprint)
     elif "cache_key" in g and request.method == "GET" and response.status_code == 200:
         # Never the Access-Control-* headers: they depend on the Origin, which the key leaves
         # out, and cors.py adds them to every answer, a hit included.
-        headers = {
-            name: value
-            for name, value in response.headers.items()
-            if name in ("Content-Type", "Content-Encoding", "Vary")
-        }
+        headers = {name: value for name, value in response.headers.items() if name in STORED}
         write(g.cache_key, (response.get_data(), headers))
+    return response
 
 
 def _key(generation: str) -> str:

@@ -48,6 +48,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_BR_LEVEL", 4)
     app.config.setdefault("COMPRESS_ZSTD_LEVEL", 3)
     app.config.setdefault("COMPRESS_LEVEL", 6)  # gzip
+    # Flask-Compress suffixes a strong ETag with the coding ("<sha1>:br": one per
+    # representation), then would answer If-None-Match itself: conditional.py does, once, for
+    # every answer{% if cookiecutter.use_caching %}, after caching.py has stored the 200{% endif %}.
+    app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)
     compress.init_app(app)
     # Flask-Compress (since 1.17; pyproject.toml allows the releases checked) asks its function
     # `_choose_algorithm(algorithms, accept_encoding)` for the coding, with no method to

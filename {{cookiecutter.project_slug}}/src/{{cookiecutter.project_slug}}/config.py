@@ -40,6 +40,7 @@ def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dic
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", MIB),
         "CORS_ORIGINS": _origins(environ, "CORS_ORIGINS"),
         "API_DOCS": _flag(environ, "API_DOCS"),  # None: docs.py decides by how the app runs
+        "SERVER_TIMING": _flag(environ, "SERVER_TIMING") or False,
 {%- if cookiecutter.use_connection_pooling %}
         "DB_POOL_SIZE": _int(environ, "DB_POOL_SIZE", 5),
         "DB_MAX_OVERFLOW": _int(environ, "DB_MAX_OVERFLOW", 10, minimum=0),

@@ -23,13 +23,16 @@ from .sqlite import database_error_reason
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+NO_STORE = {"Cache-Control": "no-store"}  # a probe tells the state of now: no ETag, no 304
 
 
 @bp.get("/healthz")
-@operation("getHealth", "Liveness: the process answers", {200: Health}, database=False)
-def healthz() -> dict[str, str]:
+@operation(
+    "getHealth", "Liveness: the process answers", {200: Health}, database=False, revalidated=False
+)
+def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
     """The process is up; touches nothing else."""
-    return {"status": "ok"}
+    return {"status": "ok"}, 200, NO_STORE
 
 
 @bp.get("/readyz")
@@ -38,8 +41,9 @@ def healthz() -> dict[str, str]:
     "Readiness: the database answers and its schema is up to date",
     {200: Readiness, 503: Readiness},
     database=False,
+    revalidated=False,
 )
-def readyz() -> tuple[dict[str, Any], int]:
+def readyz() -> tuple[dict[str, Any], int, dict[str, str]]:
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "redis" %}
     """Ready when the database answers with its schema migrated. Redis is reported but not
     required: without it requests are served from the database, so its outage must not take
@@ -47,13 +51,15 @@ def readyz() -> tuple[dict[str, Any], int]:
     checks = {"database": _check_database()}
     checks["redis"] = "ok" if caching_redis.ping() else "unavailable"
     if checks["database"] != "ok":
-        return {"status": "unavailable", "checks": checks}, 503
-    return {"status": "ok" if checks["redis"] == "ok" else "degraded", "checks": checks}, 200
+        return {"status": "unavailable", "checks": checks}, 503, NO_STORE
+    status = "ok" if checks["redis"] == "ok" else "degraded"
+    return {"status": status, "checks": checks}, 200, NO_STORE
 {%- else %}
     """Ready when the database answers with its schema migrated."""
     checks = {"database": _check_database()}
     ready = checks["database"] == "ok"
-    return {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+    status = "ok" if ready else "unavailable"
+    return {"status": status, "checks": checks}, 200 if ready else 503, NO_STORE
 {%- endif %}
 
 

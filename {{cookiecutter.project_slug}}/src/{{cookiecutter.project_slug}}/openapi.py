@@ -82,7 +82,25 @@ HEADERS = {
         "required": True,
         "schema": {"type": "string", "format": "uri-reference"},
     },
+    "ETag": {
+        "description": "The answer's version (strong); send it back in If-None-Match",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[!#-~]*"$'},
+    },
+    "Cache-Control": {
+        "description": "`no-cache`: keep the answer, but revalidate it before each use",
+        "required": True,
+        "schema": {"type": "string"},
+    },
 }
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETags of the answers held: a 304 without a body when one is current",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = "Not modified: the answer whose ETag was sent is current"
 METHODS = ("get", "post", "put", "patch", "delete")  # in the order the document lists them
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -97,6 +115,7 @@ class Operation(NamedTuple):
     body: type[msgspec.Struct] | None
     location: bool
     database: bool
+    revalidated: bool
 {%- if cookiecutter.use_pagination %}
     paginated: bool
 {%- endif %}
@@ -113,6 +132,7 @@ def operation(
     body: type[msgspec.Struct] | None = None,
     location: bool = False,
     database: bool = True,
+    revalidated: bool = True,
 {%- if cookiecutter.use_pagination %}
     paginated: bool = False,
 {%- endif %}
@@ -127,7 +147,9 @@ def operation(
 {%- if cookiecutter.use_pagination %}
     - the page's parameters, and their 400, when it is `paginated`;
 {%- endif %}
-    - `Location` on the 201 when it sends one (`location`)."""
+    - `Location` on the 201 when it sends one (`location`);
+    - on a GET, the `ETag` of its 200 and the 304 that answers a matching `If-None-Match`
+      (conditional.py), unless it is not `revalidated` (the health probes)."""
     described = Operation(
         operation_id,
         summary,
@@ -135,6 +157,7 @@ def operation(
         body,
         location,
         database,
+        revalidated,
 {%- if cookiecutter.use_pagination %}
         paginated,
 {%- endif %}
@@ -192,6 +215,8 @@ def _path_item(app: Flask, rule: Rule, tag: str, types: set[Any]) -> dict[str, A
         described = OPERATIONS.get(function) if function else None
         if described is not None:
             item[method] = _operation(described, tag, app.config, types)
+            if method == "get" and described.revalidated:
+                _revalidated(item[method])
     if item and rule.arguments:
         item = {"parameters": _path_parameters(rule), **item}
     return item
@@ -277,6 +302,16 @@ def _operation(
         operation["requestBody"] = {"required": True, "content": _content(described.body)}
         types.add(described.body)
     return operation
+
+
+def _revalidated(operation: dict[str, Any]) -> None:
+    """A GET's ETag on its 200, and its 304 (conditional.py)."""
+    validators = {name: _header(name) for name in ("ETag", "Cache-Control")}
+    operation["responses"]["200"]["headers"].update(validators)
+    not_modified = {"X-Request-ID": _header("X-Request-ID"), **validators}
+    operation["responses"]["304"] = {"description": NOT_MODIFIED, "headers": not_modified}
+    operation["responses"] = dict(sorted(operation["responses"].items()))
+    operation["parameters"] = [*operation.get("parameters", ()), IF_NONE_MATCH]
 
 
 def _responses(described: Operation) -> dict[int, Any]:
