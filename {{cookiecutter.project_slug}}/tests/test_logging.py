@@ -3,6 +3,7 @@ and one access line; LOG_FORMAT=json writes JSON lines."""
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 from {{ cookiecutter.project_slug }} import logs
 
 ACCESS = "{{ cookiecutter.project_slug }}.access"
+TIME = r"\d\d\d\d-\d\d-\d\d \d\d:\d\d:\d\d,\d\d\d"  # logging's default: 2026-01-31 23:59:59,999
 
 
 def access_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -117,6 +119,54 @@ def test_the_traceback_of_an_unhandled_exception_reaches_the_log_file(
     [error] = [entry for entry in entries if entry["level"] == "ERROR"]
     assert error["request_id"] == "req-43"
     assert "RuntimeError: kaboom" in error["exception"]
+
+
+def written_lines(make_app: MakeApp, tmp_path: Path, log_format: str, path: str) -> list[str]:
+    """The lines one request writes to LOG_FILE in that format, access line last."""
+    log_file = tmp_path / "app.log"
+    app = make_app(LOG_FILE=str(log_file), LOG_FORMAT=log_format)
+    app.test_client().get(path, headers={"X-Request-ID": "req-7"})
+    for handler in logging.getLogger(app.import_name).handlers:
+        handler.close()
+    return log_file.read_text(encoding="utf-8").splitlines()
+
+
+def test_a_text_access_line_holds_time_level_logger_request_id_method_path_status_duration(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    line = written_lines(make_app, tmp_path, "text", "/nowhere%0Aelse?a=1")[-1]
+    fields = (TIME, "INFO", re.escape(ACCESS), r"\[req-7\]", r"GET /nowhere\\nelse\?a=1 404")
+    assert re.fullmatch(" ".join(fields) + r" \d+\.\d\dms", line)
+
+
+def test_a_json_access_line_holds_time_level_logger_request_id_method_path_status_duration(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    entry = json.loads(written_lines(make_app, tmp_path, "json", "/nowhere%0Aelse?a=1")[-1])
+    assert re.fullmatch(TIME, entry.pop("time"))
+    assert isinstance(entry.pop("duration_ms"), float)
+    assert entry == {
+        "level": "INFO",
+        "logger": ACCESS,
+        "message": entry["message"],
+        "request_id": "req-7",
+        "method": "GET",
+        "path": "/nowhere\nelse?a=1",
+        "status": 404,
+    }
+    assert entry["message"].startswith("GET /nowhere\\nelse?a=1 404 ")
+
+
+@pytest.mark.parametrize("created", [0.0, 0.999, 1.0, 1.5, 61.25, 1_800_000_000.123])
+def test_a_log_lines_time_is_its_records_own_though_worked_out_once_a_second(
+    created: float,
+) -> None:
+    formatter, standard = logs.Formatter(), logging.Formatter()
+    for moment in (created, created + 0.0005, created + 1, created):
+        record = logging.makeLogRecord({"created": moment, "msecs": moment % 1 * 1000})
+        assert formatter.formatTime(record) == standard.formatTime(record)
+    record = logging.makeLogRecord({"created": created, "msecs": 0.0})
+    assert formatter.formatTime(record, "%H") == standard.formatTime(record, "%H")
 
 
 class FailingStream:

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.pool import QueuePool
 
 from {{ cookiecutter.project_slug }} import config
 from {{ cookiecutter.project_slug }} import db
+from {{ cookiecutter.project_slug }} import pooling
 from {{ cookiecutter.project_slug }}.config import ConfigError
 
 
@@ -125,7 +127,7 @@ def test_pool_settings_come_from_the_configuration(make_app: MakeApp) -> None:
     # No public getter for these: the pool's own attributes, read for this check alone.
     assert pool._max_overflow == 3
     assert pool._recycle == 60
-    assert pool._pre_ping is True
+    assert pool._pre_ping is False  # pings only after idling: see ping_if_idle
 
 
 def test_pool_settings_are_read_from_the_environment() -> None:
@@ -134,6 +136,7 @@ def test_pool_settings_are_read_from_the_environment() -> None:
         "DB_MAX_OVERFLOW": "0",
         "DB_POOL_TIMEOUT": "4",
         "DB_POOL_RECYCLE": "600",
+        "DB_POOL_PING_AFTER": "0",
     }
     values = config.from_env("/srv/instance", environ)
     expected = {
@@ -141,8 +144,50 @@ def test_pool_settings_are_read_from_the_environment() -> None:
         "DB_MAX_OVERFLOW": 0,
         "DB_POOL_TIMEOUT": 4,
         "DB_POOL_RECYCLE": 600,
+        "DB_POOL_PING_AFTER": 0,
     }
     assert values.items() >= expected.items()
+
+
+class Pings:
+    """Counts the pings the pool sends, whoever sends them (pool_pre_ping calls do_ping too)."""
+
+    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        with app.app_context():
+            dialect = db.get_engine().dialect
+        ping = dialect.do_ping
+
+        def counted(dbapi_connection: object) -> bool:
+            self.count += 1
+            return ping(dbapi_connection)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(dialect, "do_ping", counted)
+
+
+def sit_idle(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the pool's clock reads DB_POOL_PING_AFTER seconds later than it is."""
+    idle = app.config["DB_POOL_PING_AFTER"]
+    monkeypatch.setattr(pooling, "monotonic", lambda: time.monotonic() + idle)
+
+
+def test_a_connection_used_moments_ago_is_handed_out_without_a_ping(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pings = Pings(app, monkeypatch)
+    statuses = [client.get("/readyz").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    assert pings.count == 0
+
+
+def test_a_connection_idle_for_db_pool_ping_after_seconds_is_pinged_before_use(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.get("/readyz").status_code == 200
+    pings = Pings(app, monkeypatch)
+    sit_idle(app, monkeypatch)
+    assert client.get("/readyz").status_code == 200
+    assert pings.count == 1
 
 
 @pytest.mark.parametrize(("name", "value"), [("DB_POOL_SIZE", "0"), ("DB_MAX_OVERFLOW", "-1")])
@@ -152,8 +197,8 @@ def test_unusable_pool_settings_are_rejected_naming_the_variable(name: str, valu
 {%- if cookiecutter.database == "postgresql" %}
 
 
-def test_a_connection_killed_by_the_server_is_replaced_without_a_failed_request(
-    app: Flask, client: FlaskClient, cleaner: Engine
+def test_an_idle_connection_killed_by_the_server_is_replaced_without_a_failed_request(
+    app: Flask, client: FlaskClient, cleaner: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert client.get("/readyz").status_code == 200  # the pool now holds a connection
     pool = watch(app)
@@ -167,6 +212,7 @@ def test_a_connection_killed_by_the_server_is_replaced_without_a_failed_request(
             )
         ).scalar()
     assert terminated and all(terminated)
+    sit_idle(app, monkeypatch)
     assert client.get("/readyz").status_code == 200
     assert pool.connects == 1  # the dead connection was noticed by the ping and replaced
 {%- endif %}

@@ -112,6 +112,8 @@ class AsyncHandler(QueueHandler):
             super().emit(record)
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if not record.args and not record.exc_info:
+            return record  # nothing to merge or format (an access line): queued as it is
         # A copy, so that other handlers of the record (pytest's, for one) see it unchanged.
         record = copy.copy(record)
         # Merge the arguments into the message now: they may change once the request moves on.

@@ -46,6 +46,7 @@ def from_env(instance_path: str, environ: Mapping[str, str] = os.environ) -> dic
         "DB_MAX_OVERFLOW": _int(environ, "DB_MAX_OVERFLOW", 10, minimum=0),
         "DB_POOL_TIMEOUT": _int(environ, "DB_POOL_TIMEOUT", 30),
         "DB_POOL_RECYCLE": _int(environ, "DB_POOL_RECYCLE", 1800),
+        "DB_POOL_PING_AFTER": _int(environ, "DB_POOL_PING_AFTER", 10, minimum=0),
 {%- endif %}
 {%- if cookiecutter.use_caching and cookiecutter.cache_backend == "simple" %}
         "CACHE_DEFAULT_TIMEOUT": _int(environ, "CACHE_DEFAULT_TIMEOUT", 60),
