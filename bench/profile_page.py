@@ -1,16 +1,18 @@
-"""Where the uncached page's time goes: the all-on project without caching, `GET
+"""Where the page's time goes: the all-on project without caching, `GET
 /api/users?per_page=50` a few hundred times through Flask's test client, in one process,
-timed (medians of 5 alternating rounds) and profiled (cProfile, wall clock), the time split by who spends it.
+timed (medians of 5 alternating rounds) and profiled (cProfile, wall clock), the time split by
+who spends it; then the all-on project's cache hits, with and without the access line.
 
     python -m bench.profile_page                  # bakes, seeds, profiles: about a minute
     python -m bench.profile_page --requests 500 --database-url postgresql+psycopg://...
 
 (from the template's folder, like bench/run.py). The database: --database-url (a database it
 may fill: init-db and seed run there), else a throwaway PostgreSQL as bench/run.py starts one.
-Besides the split, it times the same requests without the pool's pre-ping, without
-compression (`Accept-Encoding: identity`) and without the access line (LOG_LEVEL=WARNING):
-what removing each would save. The test client skips gunicorn's HTTP parsing and socket
-writes; everything the app does is in.
+Besides the split, it times the same requests without compression (`Accept-Encoding:
+identity`) and without the access line (LOG_LEVEL=WARNING): what removing each would save.
+The cache hits are timed in one process, the access logger switched off and on between
+alternating rounds (CPU time, the listener thread's included). The test client skips
+gunicorn's HTTP parsing and socket writes; everything the app does is in.
 """
 
 import argparse
@@ -40,7 +42,7 @@ ROUNDS = 5
 # (a builtin) counts for the category of the Python function that called it.
 CATEGORIES = {
     "PostgreSQL round trips (psycopg: send, wait, receive)": ("psycopg",),
-    "SQLAlchemy pool (checkout, pre-ping, return)": ("sqlalchemy/pool",),
+    "SQLAlchemy pool (checkout, return)": ("sqlalchemy/pool",),
     "SQLAlchemy ORM session (open, execute, close)": ("sqlalchemy/orm",),
     "SQLAlchemy Core (statement cache, execution, result rows)": ("sqlalchemy",),
     "building the page (users.py, schemas.py)": ("/users.py", "/schemas.py"),
@@ -100,14 +102,10 @@ def inside(requests: int) -> dict:
     statements.clear()
     timed(client, requests, run.ACCEPT_ENCODING)
     result = {"statements": len(statements) / requests}
-    runs: dict[str, list[tuple[float, float]]] = {"ms": [], "ms_identity": [], "ms_no_pre_ping": []}
-    pre_ping = engine.pool._pre_ping  # False once the pool pings only after idling
+    runs: dict[str, list[tuple[float, float]]] = {"ms": [], "ms_identity": []}
     for _ in range(ROUNDS):  # alternating, medians: the machine may be busy
         runs["ms"].append(timed(client, requests, run.ACCEPT_ENCODING))
         runs["ms_identity"].append(timed(client, requests, "identity"))
-        engine.pool._pre_ping = False  # what a pre-ping only after idling would save, at load
-        runs["ms_no_pre_ping"].append(timed(client, requests, run.ACCEPT_ENCODING))
-        engine.pool._pre_ping = pre_ping
     result |= {name: _medians(values) for name, values in runs.items()}  # [wall, cpu]
     result["page_reads"] = page_reads(engine, requests)
     profiler = cProfile.Profile()
@@ -206,22 +204,49 @@ def _medians(values: list[tuple[float, float]]) -> list[float]:
     return [statistics.median(value[kind] for value in values) for kind in (0, 1)]
 
 
-def measure(project: Path, url: str, requests: int, **settings: str) -> dict:
+def hits(requests: int) -> dict:
+    """In the cached project's process: microseconds of CPU per cache hit with the access line
+    and without it (its logger switched off), alternating rounds, medians."""
+    import importlib
+    import logging
+
+    package = importlib.import_module(PACKAGE)
+    app = package.create_app()
+    client = app.test_client()
+    access = logging.getLogger(f"{PACKAGE}.access")
+    timed(client, 50, run.ACCEPT_ENCODING)  # the first request stores the page
+    runs: dict[str, list[float]] = {"with": [], "without": []}
+    for round_number in range(4 * ROUNDS):
+        line = round_number % 2 == 0
+        access.setLevel(logging.NOTSET if line else logging.WARNING)
+        timed(client, requests // 5, run.ACCEPT_ENCODING)  # the change settles
+        time.sleep(0.05)  # the listener writes what the last round queued
+        cpu = time.process_time()
+        timed(client, requests, run.ACCEPT_ENCODING)
+        time.sleep(0.05)  # and what this round queued: its CPU time is counted too
+        runs["with" if line else "without"].append((time.process_time() - cpu) / requests)
+    access.setLevel(logging.NOTSET)
+    return {name: statistics.median(values) * 1e6 for name, values in runs.items()}
+
+
+def measure(
+    project: Path, url: str, requests: int, what: str = "--inside", **settings: str
+) -> dict:
     env = project_env(project, DATABASE_URL=url, **settings)
     env["PYTHONPATH"] += os.pathsep + str(ROOT)
-    command = [sys.executable, "-m", "bench.profile_page", "--inside", str(requests)]
+    command = [sys.executable, "-m", "bench.profile_page", what, str(requests)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode:
         raise RuntimeError(f"profiling failed:\n{done.stderr}")
     return json.loads(done.stdout)
 
 
-def report(logged: dict, quiet: dict, requests: int) -> str:
+def report(logged: dict, quiet: dict, cached: dict, requests: int) -> str:
     ms, cpu = logged["ms"]
     lines = [
         f"GET {PATH} on the all-on project without caching, {requests} requests, in-process:",
         f"  {ms:.2f} ms per request ({1000 / ms:,.0f} requests/s on one core), {cpu:.2f} ms of "
-        f"it on the CPU; {logged['statements']:g} SQL statements + the pool's pre-ping each",
+        f"it on the CPU; {logged['statements']:g} SQL statements each",
         "",
         "Own time, by who spends it (cProfile, wall clock; its overhead inflates the Python parts):",
     ]
@@ -231,7 +256,6 @@ def report(logged: dict, quiet: dict, requests: int) -> str:
         lines.append(f"  {share:6.1%}  ~{share * ms:5.2f} ms  {name}")
     lines += ["", "What removing each part would save (without the profiler; wall, CPU):"]
     for name, (other, other_cpu) in (
-        ("the pool's pre-ping (one round trip)", logged["ms_no_pre_ping"]),
         ("compression (Accept-Encoding: identity)", logged["ms_identity"]),
         ("the access line (LOG_LEVEL=WARNING)", quiet["ms"]),
     ):
@@ -245,6 +269,13 @@ def report(logged: dict, quiet: dict, requests: int) -> str:
     ]
     for name, (wall, cpu) in logged["page_reads"].items():
         lines.append(f"  {wall:.2f} ms, CPU {cpu:.2f} ms  {name}")
+    line = cached["with"] - cached["without"]
+    lines += [
+        "",
+        f"The same page from the cache (the all-on project), {requests} hits per round, CPU:",
+        f"  {cached['with']:.0f} us per hit with the access line, {cached['without']:.0f} us "
+        f"without: the line costs {line:.0f} us ({line / cached['with']:.0%} of a hit)",
+    ]
     return "\n".join(lines)
 
 
@@ -253,14 +284,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="per timing (default 300)")
     parser.add_argument("--database-url", help="a PostgreSQL database it may fill")
     parser.add_argument("--inside", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--hits", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inside:
         print(json.dumps(inside(args.inside)))
+        return
+    if args.hits:
+        print(json.dumps(hits(args.hits)))
         return
     with tempfile.TemporaryDirectory(prefix="profile-10x-") as folder:
         workdir = Path(folder)
         answers = {**ALL_ON, "use_caching": False, "database": "postgresql"}
         project = bake(answers, workdir / "projects" / "all-on-uncached")
+        cached_project = bake(answers | {"use_caching": True}, workdir / "projects" / "all-on")
         with contextlib.ExitStack() as stack:
             url = args.database_url
             if not url:
@@ -270,7 +306,9 @@ def main() -> None:
             run.seed(project, url, run.USERS)
             logged = measure(project, url, args.requests, LOG_FILE=str(workdir / "app.log"))
             quiet = measure(project, url, args.requests, LOG_LEVEL="WARNING")
-    print(report(logged, quiet, args.requests))
+            log_file = str(workdir / "cached.log")
+            cached = measure(cached_project, url, 5 * args.requests, "--hits", LOG_FILE=log_file)
+    print(report(logged, quiet, cached, args.requests))
 
 
 if __name__ == "__main__":
