@@ -674,12 +674,11 @@ def closing_note(medians: dict[str, dict], users_per_s) -> list[str]:
                 f" The page takes {row['statements']:g} SQL statements and answers at "
                 f"{row['rps']:,.0f} requests/s. No single part dominates what is left: a "
                 "profile of the request (`python -m bench.profile_page`, cProfile, in one "
-                "process) puts about 2.2-2.8 ms into it, waiting on PostgreSQL for the two "
-                "SELECTs 24-31%, Flask and Werkzeug about 21%, SQLAlchemy executing the "
-                "statements about 16%, building the page about 9%, the session about 6%, "
-                "compression about 4% (mostly Flask-Compress's own code), signing the cursor "
-                "about 3%, orjson under 1%. One joined statement for a page and its addresses "
-                "is slower (150 wide rows: 1.11 ms against 0.93 ms), so it was not taken; the "
+                "process; 2026-12-05) puts 2.1 ms into it: Flask and Werkzeug 24%, waiting on "
+                "PostgreSQL for the two SELECTs 23%, SQLAlchemy executing them 17%, building the "
+                "page 10%, the session 6%, compression 4% (removing it saves 9-11%), signing the "
+                "cursor 3%, orjson under 1%. One joined statement for a page and its addresses "
+                "is slower (150 wide rows: 1.58 ms against 0.95 ms), so it was not taken; the "
                 "pool now pings only connections idle for DB_POOL_PING_AFTER seconds."
             )
             if get("quiet:all-on-uncached"):
