@@ -11,9 +11,7 @@ import pytest
 from conftest import Seed
 from flask import Flask
 from flask.testing import FlaskClient
-{%- if cookiecutter.use_caching %}
 from flask_compress import flask_compress
-{%- endif %}
 from fuzzing import FUZZ
 from hypothesis import given
 from hypothesis import settings
@@ -239,6 +237,36 @@ def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(
     again = client.get("/openapi.json", headers={"Accept-Encoding": shouted})
     assert again.status_code == response.status_code
     assert again.headers.get("Content-Encoding") == response.headers.get("Content-Encoding")
+
+
+def test_a_304_drops_a_body_that_was_never_compressed(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revalidation of a compressed answer is a 304 (with the compressed answer's ETag and
+    Vary) before Flask-Compress compresses the body that the 304 drops."""
+    calls: list[str] = []
+    original = flask_compress._compress_data
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(flask_compress, "_compress_data", counting)
+    full = client.get("/openapi.json", headers={"Accept-Encoding": "br"})
+    assert calls == ["br"]
+    etag = full.headers["ETag"]
+    assert etag.endswith(':br"')
+    headers = {"Accept-Encoding": "br", "If-None-Match": etag}
+    revalidated = client.get("/openapi.json", headers=headers)
+    assert revalidated.status_code == 304
+    assert revalidated.data == b""
+    assert revalidated.headers["ETag"] == etag
+    assert "Accept-Encoding" in revalidated.headers["Vary"]
+    assert calls == ["br"]  # nothing compressed for the 304
+    # Another coding is another representation: its ETag does not match, the 200 is sent.
+    other = client.get("/openapi.json", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert other.status_code == 200
+    assert calls == ["br", "gzip"]
 
 
 def test_small_responses_are_left_alone(client: FlaskClient) -> None:

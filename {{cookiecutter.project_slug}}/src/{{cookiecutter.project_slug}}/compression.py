@@ -20,6 +20,8 @@ saves). The coding is chosen here, by RFC 9110 §12.5.3; Flask-Compress's own ch
   client meant to refuse, guessing q=0 could refuse a request it meant to allow. A coding
   listed twice keeps its lowest q, so an explicit q=0 always excludes.
 The choice is a pure function of the header.
+A revalidation that will be a 304 is answered before compressing: the 304 drops the body,
+so compressing it would be wasted work (conditional.py would answer the same 304 afterwards).
 {%- if cookiecutter.use_caching %}
 Cached responses are stored already compressed, keyed by that header (caching.py), so a cache
 hit skips this work.
@@ -30,6 +32,10 @@ import re
 from functools import lru_cache
 
 from flask import Flask
+from flask import Response
+{%- if cookiecutter.use_caching %}
+from flask import g
+{%- endif %}
 from flask import request
 from flask_compress import Compress
 from flask_compress import flask_compress
@@ -61,6 +67,9 @@ def init_app(app: Flask) -> None:
     # An lru_cache there, a function here: Flask-Compress only calls it.
     flask_compress._choose_algorithm = _coding_to_compress_with  # type: ignore[assignment]
     app.before_request(_refuse_unacceptable_encodings)
+    # Registered after Flask-Compress's handler, so that it runs before it: Flask runs the
+    # after_request handlers last registered first.
+    app.after_request(_answer_if_unchanged_before_compressing)
 
 
 @lru_cache(maxsize=128)
@@ -105,3 +114,31 @@ def _refuse_unacceptable_encodings() -> None:
     if choose_coding(compress.enabled_algorithms, accept_encoding) is None:
         offered = ", ".join((*compress.enabled_algorithms, IDENTITY))
         raise NotAcceptable(f"Accept-Encoding excludes every coding this service sends: {offered}.")
+
+
+def _answer_if_unchanged_before_compressing(response: Response) -> Response:
+    """A 304 for an If-None-Match that holds the ETag of the compressed answer, `"<sha1>:br"`
+    (Flask-Compress suffixes the JSON's ETag with the coding it applies), before the body is
+    compressed only to be dropped. A client can hold that ETag only if this very JSON was sent
+    to it compressed that way, and its Accept-Encoding still chooses the same coding: the 200
+    would carry the same ETag. Anything else is left to conditional.py, after compression."""
+    if (
+        response.status_code != 200
+        or request.method not in ("GET", "HEAD")
+        or not request.if_none_match
+        or "Content-Encoding" in response.headers
+{%- if cookiecutter.use_caching %}
+        or g.get("cache") == "miss"  # the 200 is stored compressed first (caching.py)
+{%- endif %}
+    ):
+        return response
+    etag, weak = response.get_etag()
+    accept_encoding = request.headers.get("Accept-Encoding", "")
+    coding = _coding_to_compress_with(compress.enabled_algorithms, accept_encoding)
+    if etag is None or weak or coding is None:
+        return response
+    compressed = f"{etag}:{coding}"
+    if request.if_none_match.contains_weak(compressed):
+        response.set_etag(compressed)
+        response.status_code = 304  # Flask-Compress adds Vary, and compresses no 304
+    return response

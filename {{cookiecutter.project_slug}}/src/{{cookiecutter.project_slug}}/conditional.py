@@ -11,6 +11,8 @@ and an unchanged one is a 304 with no body.
 {%- if cookiecutter.use_compression %}
   Flask-Compress then suffixes a strong ETag with the coding it applies (`"<sha1>:br"`): a
   gzip and a Brotli answer are different representations with different ETags (§8.8.3).
+  An If-None-Match holding such an ETag is answered by compression.py before it compresses
+  the body that the 304 would drop.
 {%- endif %}
 - `If-None-Match` is compared as the RFC asks (§13.1.2), by werkzeug's parser: the weak
   comparison (`W/` prefixes ignored), a list of ETags, `*`. A match is a 304 with the ETag,
