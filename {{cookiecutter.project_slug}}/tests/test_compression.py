@@ -32,6 +32,20 @@ def page(seed: Seed) -> str:
     return "/api/users"
 
 
+@pytest.fixture
+def compressions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The coding of every body Flask-Compress compresses from here on, one entry each."""
+    calls: list[str] = []
+    original = flask_compress._compress_data
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        calls.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(flask_compress, "_compress_data", counting)
+    return calls
+
+
 @pytest.mark.parametrize(
     "encoding",
     [
@@ -240,20 +254,12 @@ def test_any_accept_encoding_gets_a_200_or_a_json_406_never_an_error(
 
 
 def test_a_304_drops_a_body_that_was_never_compressed(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, compressions: list[str]
 ) -> None:
     """A revalidation of a compressed answer is a 304 (with the compressed answer's ETag and
     Vary) before Flask-Compress compresses the body that the 304 drops."""
-    calls: list[str] = []
-    original = flask_compress._compress_data
-
-    def counting(*args: Any, **kwargs: Any) -> bytes:
-        calls.append(args[2])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(flask_compress, "_compress_data", counting)
     full = client.get("/openapi.json", headers={"Accept-Encoding": "br"})
-    assert calls == ["br"]
+    assert compressions == ["br"]
     etag = full.headers["ETag"]
     assert etag.endswith(':br"')
     headers = {"Accept-Encoding": "br", "If-None-Match": etag}
@@ -262,11 +268,11 @@ def test_a_304_drops_a_body_that_was_never_compressed(
     assert revalidated.data == b""
     assert revalidated.headers["ETag"] == etag
     assert "Accept-Encoding" in revalidated.headers["Vary"]
-    assert calls == ["br"]  # nothing compressed for the 304
+    assert compressions == ["br"]  # nothing compressed for the 304
     # Another coding is another representation: its ETag does not match, the 200 is sent.
     other = client.get("/openapi.json", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert other.status_code == 200
-    assert calls == ["br", "gzip"]
+    assert compressions == ["br", "gzip"]
 
 
 def test_small_responses_are_left_alone(client: FlaskClient) -> None:
@@ -276,23 +282,15 @@ def test_small_responses_are_left_alone(client: FlaskClient) -> None:
 
 
 def test_a_cache_hit_does_no_compression_work(
-    client: FlaskClient, page: str, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, page: str, compressions: list[str]
 ) -> None:
-    calls: list[str] = []
-    original = flask_compress._compress_data
-
-    def counting(*args: Any, **kwargs: Any) -> bytes:
-        calls.append(args[2])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(flask_compress, "_compress_data", counting)
     first = client.get(page, headers={"Accept-Encoding": "br"})
-    assert calls == ["br"]
+    assert compressions == ["br"]
     second = client.get(page, headers={"Accept-Encoding": "br"})
-    assert calls == ["br"]  # served compressed from the cache
+    assert compressions == ["br"]  # served compressed from the cache
     assert second.headers["Content-Encoding"] == "br"
     assert second.data == first.data
     other = client.get(page, headers={"Accept-Encoding": "gzip"})
-    assert calls == ["br", "gzip"]  # each encoding is its own entry
+    assert compressions == ["br", "gzip"]  # each encoding is its own entry
     assert gzip.decompress(other.data) == brotli.decompress(first.data)
 {%- endif %}
