@@ -8,6 +8,7 @@ from typing import Any
 
 import brotli
 import pytest
+from conftest import MakeUser
 from conftest import Seed
 from flask import Flask
 from flask.testing import FlaskClient
@@ -273,6 +274,19 @@ def test_a_304_drops_a_body_that_was_never_compressed(
     other = client.get("/openapi.json", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert other.status_code == 200
     assert compressions == ["br", "gzip"]
+
+
+def test_a_304_for_an_answer_too_small_to_compress_carries_the_200s_etag(
+    client: FlaskClient, make_user: MakeUser
+) -> None:
+    """`If-None-Match: *` matches any ETag: the 304 must still carry the one the 200 has, the
+    plain one, since a body under COMPRESS_MIN_SIZE is sent uncompressed."""
+    path = f"/api/users/{make_user()['id']}"
+    full = client.get(path, headers={"Accept-Encoding": "br"})
+    assert "Content-Encoding" not in full.headers
+    revalidated = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": "*"})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["ETag"] == full.headers["ETag"]
 
 
 def test_small_responses_are_left_alone(client: FlaskClient) -> None:

@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from flask import Flask
 from flask import Response
+from flask import current_app
 {%- if cookiecutter.use_caching %}
 from flask import g
 {%- endif %}
@@ -119,14 +120,18 @@ def _refuse_unacceptable_encodings() -> None:
 def _answer_if_unchanged_before_compressing(response: Response) -> Response:
     """A 304 for an If-None-Match that holds the ETag of the compressed answer, `"<sha1>:br"`
     (Flask-Compress suffixes the JSON's ETag with the coding it applies), before the body is
-    compressed only to be dropped. A client can hold that ETag only if this very JSON was sent
-    to it compressed that way, and its Accept-Encoding still chooses the same coding: the 200
-    would carry the same ETag. Anything else is left to conditional.py, after compression."""
+    compressed only to be dropped. Only an answer that Flask-Compress would compress (its
+    type, at least COMPRESS_MIN_SIZE bytes) and its Accept-Encoding still chooses the same coding
+    for: the 200 would carry that ETag, so the 304 carries it too (`If-None-Match: *` included).
+    Anything else is left to conditional.py, after compression."""
+    config = current_app.config
     if (
         response.status_code != 200
         or request.method not in ("GET", "HEAD")
         or not request.if_none_match
         or "Content-Encoding" in response.headers
+        or response.mimetype not in config["COMPRESS_MIMETYPES"]
+        or (response.content_length or 0) < config["COMPRESS_MIN_SIZE"]
 {%- if cookiecutter.use_caching %}
         or g.get("cache") == "miss"  # the 200 is stored compressed first (caching.py)
 {%- endif %}
